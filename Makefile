@@ -1,0 +1,44 @@
+# Minsheng: `make demo` and `make test` create .venv themselves.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SCALE ?= $(or $(MINSHENG_DEMO_SCALE),1.0)
+SEED ?= 42
+CITY_DIR ?= var/city-$(SCALE)-$(SEED)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: venv demo test lint format bench clean
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: venv lint
+	$(BIN)/pytest
+
+demo: venv
+	MINSHENG_DEBUG=1 $(BIN)/minsheng migrate --verbosity 0
+	@if [ ! -f $(CITY_DIR)/manifest.json ]; then \
+		MINSHENG_DEBUG=1 $(BIN)/minsheng synth --scale $(SCALE) --seed $(SEED) --out $(CITY_DIR); \
+	else echo "Synthetic city already in $(CITY_DIR)"; fi
+	MINSHENG_DEBUG=1 $(BIN)/minsheng load_city $(CITY_DIR)
+	MINSHENG_DEBUG=1 $(BIN)/minsheng create_demo_accounts
+	@echo ""
+	@echo "Minsheng is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	MINSHENG_DEBUG=1 $(BIN)/minsheng runserver $(HOST):$(PORT) --noreload
+
+clean:
+	rm -rf var .venv

@@ -1,0 +1,117 @@
+"""Fixtures shared by every app's tests: the areas and the fixed cast of users.
+
+The cast: `clerk` owns 清泉社区 (a community of 新华街道, 海勃湾区); `street_clerk` is the
+clerk of 新华街道 above it; `viewer` is a read-only user of 海勃湾区; `outsider` is a clerk of
+巴音赛街道 in 乌达区; `grid_worker` works grid 1 of 清泉社区; then city staff, the supervision
+centre and the three administrators.
+"""
+
+import pytest
+
+from minsheng.accounts.models import User
+from minsheng.accounts.roles import Role
+from minsheng.geo.models import Area, Building, House
+
+PASSWORD = "Cast#Passw0rd"
+
+QINGQUAN = "150302001001"  # 清泉社区, 新华街道, 海勃湾区
+XINNAN = "150302001002"  # 新南社区, same street
+BAYINSAI_COMMUNITY_TOWN = "150304001"  # 巴音赛街道, 乌达区
+
+
+def make_grid(community: Area, n: int) -> Area:
+    code = f"{community.code}{n:03d}"
+    return Area.objects.create(
+        code=code,
+        name=f"{community.name}第{n}网格",
+        level="grid",
+        kind="网格",
+        parent=community,
+        district_code=community.district_code,
+        town_code=community.town_code,
+        community_code=community.code,
+        grid_code=code,
+    )
+
+
+def make_house(grid: Area, n: int) -> House:
+    building, _ = Building.objects.get_or_create(
+        code=f"{grid.code}01",
+        defaults={"grid": grid, "address": f"{grid.name}1号楼", "units": 2, "floors": 6},
+    )
+    return House.objects.create(
+        code=f"{building.code}{n:04d}",
+        building=building,
+        unit=1,
+        floor=1,
+        room=f"{100 + n}",
+        address=f"{building.address}1单元{100 + n}",
+    )
+
+
+@pytest.fixture
+def areas(db):
+    qingquan = Area.objects.get(code=QINGQUAN)
+    xinnan = Area.objects.get(code=XINNAN)
+    bayinsai_community = (
+        Area.objects.filter(town_code=BAYINSAI_COMMUNITY_TOWN, level="community")
+        .order_by("code")
+        .first()
+    )
+    grids = {
+        "qingquan1": make_grid(qingquan, 1),
+        "qingquan2": make_grid(qingquan, 2),
+        "xinnan1": make_grid(xinnan, 1),
+        "bayinsai1": make_grid(bayinsai_community, 1),
+    }
+    houses = {name: make_house(grid, 1) for name, grid in grids.items()}
+    return {
+        "qingquan": qingquan,
+        "xinnan": xinnan,
+        "bayinsai_community": bayinsai_community,
+        "grids": grids,
+        "houses": houses,
+    }
+
+
+def make_user(username: str, role: str, area: Area, **extra) -> User:
+    user = User(
+        username=username,
+        role=role,
+        area=area,
+        staff_no=extra.pop("staff_no", username.upper()),
+        must_change_password=False,
+        **extra,
+    )
+    user.set_password(PASSWORD)
+    from django.utils import timezone
+
+    user.password_changed_at = timezone.now()
+    user.save()
+    return user
+
+
+@pytest.fixture
+def cast(areas):
+    a = lambda code: Area.objects.get(code=code)  # noqa: E731
+    return {
+        "clerk": make_user("clerk", Role.COMMUNITY_CLERK, areas["qingquan"]),
+        "street_clerk": make_user("street_clerk", Role.STREET_CLERK, a("150302001")),
+        "viewer": make_user("viewer", Role.VIEWER, a("150302")),
+        "outsider": make_user("outsider", Role.STREET_CLERK, a(BAYINSAI_COMMUNITY_TOWN)),
+        "grid_worker": make_user("grid_worker", Role.GRID_WORKER, areas["grids"]["qingquan1"]),
+        "city_staff": make_user("city_staff", Role.CITY_PENSION, a("150300")),
+        "supervision": make_user("supervision", Role.SUPERVISION, a("150300")),
+        "sys_admin": make_user("sys_admin", Role.SYS_ADMIN, a("150300")),
+        "sec_admin": make_user("sec_admin", Role.SEC_ADMIN, a("150300")),
+        "audit_admin": make_user("audit_admin", Role.AUDIT_ADMIN, a("150300")),
+    }
+
+
+@pytest.fixture
+def login(client):
+    def _login(user: User):
+        client.force_login(user)
+        return client
+
+    return _login

@@ -1,0 +1,301 @@
+"""Every change to an account goes through here: permission check, one transaction, one
+audit event."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from minsheng.accounts.models import User
+from minsheng.accounts.roles import ADMIN_ROLES, ROLE_LEVEL, Role
+from minsheng.audit.actions import record_event
+from minsheng.audit.models import EventType, Result
+from minsheng.geo.models import Area
+
+
+def generate_password(length: int = 14) -> str:
+    """A random password that always satisfies the complexity rule."""
+    alphabet = string.ascii_letters + string.digits + "!@#$%^&*"
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if (
+            any(c.islower() for c in candidate)
+            and any(c.isupper() for c in candidate)
+            and any(c.isdigit() for c in candidate)
+            and any(c in "!@#$%^&*" for c in candidate)
+        ):
+            return candidate
+
+
+def check_role_assignment(user: User | None, staff_no: str, role: str, area: Area) -> None:
+    """The rules of role and area that every grant obeys."""
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role: %(role)s") % {"role": role})
+    level = ROLE_LEVEL[role]
+    if level is not None and area.level != level:
+        raise ValidationError(
+            _("The role %(role)s needs an area of level %(level)s, not %(area)s.")
+            % {"role": Role(role).label, "level": level, "area": area.name}
+        )
+    if role in ADMIN_ROLES:
+        # 三员分立: the same natural person (staff number) may not hold two different
+        # administrator roles, whatever account they are on.
+        others = User.objects.filter(
+            staff_no=staff_no, role__in=ADMIN_ROLES, is_active=True
+        ).exclude(role=role)
+        if user is not None:
+            others = others.exclude(pk=user.pk)
+        if others.exists():
+            raise ValidationError(
+                _(
+                    "Staff number %(staff_no)s already holds another administrator role; the three administrator roles must be held by different people."
+                )
+                % {"staff_no": staff_no}
+            )
+
+
+def require_security_admin(acting_user: User) -> None:
+    if acting_user.role != Role.SEC_ADMIN or not acting_user.is_active:
+        raise PermissionDenied(
+            _("Only the security administrator manages accounts and permissions.")
+        )
+
+
+def do_create_user(
+    *,
+    username: str,
+    staff_no: str,
+    role: str,
+    area: Area,
+    display_name: str = "",
+    phone: str = "",
+    password: str | None = None,
+    must_change_password: bool = True,
+    acting_user: User | None,
+    request=None,
+) -> tuple[User, str]:
+    """Create an account; returns it with its initial password (shown once). `acting_user`
+    None means the system itself (the demo-account command)."""
+    if acting_user is not None:
+        require_security_admin(acting_user)
+    check_role_assignment(None, staff_no, role, area)
+    password = password or generate_password()
+    with transaction.atomic():
+        user = User(
+            username=username,
+            staff_no=staff_no,
+            role=role,
+            area=area,
+            display_name=display_name,
+            phone=phone,
+            must_change_password=must_change_password,
+            password_changed_at=timezone.now(),
+        )
+        validate_password(password, user)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save()
+        record_event(
+            EventType.USER_CREATE,
+            actor=acting_user,
+            request=request,
+            object_type="user",
+            object_id=user.pk,
+            details={"username": username, "role": role, "area": area.code, "staff_no": staff_no},
+        )
+    return user, password
+
+
+def do_change_user_permissions(
+    user: User, *, role: str, area: Area, acting_user: User, reason: str, request=None
+) -> User:
+    require_security_admin(acting_user)
+    if user.pk == acting_user.pk:
+        raise PermissionDenied(_("Nobody may change their own role or area."))
+    if not reason.strip():
+        raise ValidationError(_("State the reason for the permission change."))
+    check_role_assignment(user, user.staff_no, role, area)
+    with transaction.atomic():
+        before = {"role": user.role, "area": user.area.code if user.area else ""}
+        user.role, user.area = role, area
+        user.save(update_fields=["role", "area", "updated_at"])
+        record_event(
+            EventType.PERMISSION_CHANGE,
+            actor=acting_user,
+            request=request,
+            object_type="user",
+            object_id=user.pk,
+            reason=reason,
+            details={
+                "username": user.username,
+                "before": before,
+                "after": {"role": role, "area": area.code},
+            },
+        )
+    return user
+
+
+def do_set_user_active(
+    user: User, *, active: bool, acting_user: User, reason: str, request=None
+) -> User:
+    require_security_admin(acting_user)
+    if user.pk == acting_user.pk:
+        raise PermissionDenied(_("Nobody may disable their own account."))
+    with transaction.atomic():
+        user.is_active = active
+        user.save(update_fields=["is_active", "updated_at"])
+        record_event(
+            EventType.ACCOUNT_DISABLE if not active else EventType.PERMISSION_CHANGE,
+            actor=acting_user,
+            request=request,
+            object_type="user",
+            object_id=user.pk,
+            reason=reason,
+            details={"username": user.username, "is_active": active},
+        )
+    return user
+
+
+def do_unlock_user(user: User, *, acting_user: User, request=None) -> User:
+    require_security_admin(acting_user)
+    with transaction.atomic():
+        user.failed_login_count, user.locked_until = 0, None
+        user.save(update_fields=["failed_login_count", "locked_until", "updated_at"])
+        record_event(
+            EventType.ACCOUNT_UNLOCK,
+            actor=acting_user,
+            request=request,
+            object_type="user",
+            object_id=user.pk,
+            details={"username": user.username},
+        )
+    return user
+
+
+def do_reset_password(user: User, *, acting_user: User, request=None) -> str:
+    """A new random password that must be changed at the next login."""
+    require_security_admin(acting_user)
+    password = generate_password()
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.password_changed_at = timezone.now()
+        user.save(
+            update_fields=["password", "must_change_password", "password_changed_at", "updated_at"]
+        )
+        record_event(
+            EventType.PASSWORD_CHANGE,
+            actor=acting_user,
+            request=request,
+            object_type="user",
+            object_id=user.pk,
+            reason="reset by security administrator",
+            details={"username": user.username},
+        )
+    return password
+
+
+def do_change_password(
+    user: User, *, old_password: str, new_password: str, acting_user: User, request=None
+) -> None:
+    if acting_user.pk != user.pk:
+        raise PermissionDenied(_("Only the account holder changes their own password."))
+    if not user.check_password(old_password):
+        raise ValidationError(_("The current password is wrong."), code="wrong_password")
+    if old_password == new_password:
+        raise ValidationError(
+            _("The new password must differ from the current one."), code="same_password"
+        )
+    validate_password(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.password_changed_at = timezone.now()
+        user.save(
+            update_fields=["password", "must_change_password", "password_changed_at", "updated_at"]
+        )
+        record_event(
+            EventType.PASSWORD_CHANGE,
+            actor=acting_user,
+            request=request,
+            object_type="user",
+            object_id=user.pk,
+        )
+
+
+def do_record_login(user: User, *, request=None) -> None:
+    with transaction.atomic():
+        if user.failed_login_count or user.locked_until:
+            user.failed_login_count, user.locked_until = 0, None
+            user.save(update_fields=["failed_login_count", "locked_until"])
+        record_event(
+            EventType.LOGIN, actor=user, request=request, object_type="user", object_id=user.pk
+        )
+
+
+def do_record_login_failure(username: str, user: User | None, *, request=None, reason: str) -> None:
+    """Count a failed attempt; the fifth in a row locks the account for 30 minutes."""
+    with transaction.atomic():
+        if user is None:
+            record_event(
+                EventType.LOGIN_FAILED,
+                request=request,
+                username=username[:150],
+                result=Result.FAILURE,
+                reason=reason,
+            )
+            return
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_locked():
+            record_event(
+                EventType.LOGIN_FAILED,
+                actor=user,
+                request=request,
+                object_type="user",
+                object_id=user.pk,
+                result=Result.DENIED,
+                reason=reason,
+            )
+            return
+        user.failed_login_count += 1
+        record_event(
+            EventType.LOGIN_FAILED,
+            actor=user,
+            request=request,
+            object_type="user",
+            object_id=user.pk,
+            result=Result.FAILURE,
+            reason=reason,
+            details={"failed_login_count": user.failed_login_count},
+        )
+        if user.failed_login_count >= settings.LOCKOUT_THRESHOLD:
+            user.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
+            user.failed_login_count = 0
+            record_event(
+                EventType.LOCKOUT,
+                actor=user,
+                request=request,
+                object_type="user",
+                object_id=user.pk,
+                result=Result.DENIED,
+                details={"locked_until": user.locked_until.isoformat()},
+            )
+        user.save(update_fields=["failed_login_count", "locked_until"])
+
+
+def do_record_logout(user: User, *, request=None, idle: bool = False) -> None:
+    record_event(
+        EventType.IDLE_LOGOUT if idle else EventType.LOGOUT,
+        actor=user,
+        request=request,
+        object_type="user",
+        object_id=user.pk,
+    )

@@ -1,0 +1,25 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.accounts.roles import Role
+
+
+def navigation(request):
+    """Menu entries by role: each role sees only the pages it may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    items = []
+    if user.role == Role.AUDIT_ADMIN:
+        items.append((_("Audit trail"), reverse("audit:event_list")))
+    elif user.role == Role.SEC_ADMIN:
+        items.append((_("Accounts and permissions"), reverse("accounts:user_list")))
+    elif user.role == Role.SYS_ADMIN:
+        items.append((_("System status"), reverse("system_status")))
+    if user.area is not None and user.role not in (
+        Role.AUDIT_ADMIN,
+        Role.SEC_ADMIN,
+        Role.SYS_ADMIN,
+    ):
+        items.append((_("My area"), reverse("geo:area_detail", args=[user.area.code])))
+    return {"nav": items}

@@ -1,0 +1,49 @@
+"""Session rules of 等保三级: log out after idle minutes, force a password change at
+first login and after expiry."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from minsheng.accounts.actions import do_record_logout
+
+LAST_ACTIVITY = "minsheng_last_activity"
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            now = time.time()
+            last = request.session.get(LAST_ACTIVITY)
+            if last is not None and now - last > settings.IDLE_TIMEOUT_MINUTES * 60:
+                do_record_logout(user, request=request, idle=True)
+                logout(request)
+                messages.info(
+                    request,
+                    _("You were logged out after %(minutes)d idle minutes.")
+                    % {"minutes": settings.IDLE_TIMEOUT_MINUTES},
+                )
+                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+            request.session[LAST_ACTIVITY] = now
+            if user.needs_password_change() and not self._exempt(request.path):
+                return redirect("accounts:password_change")
+        return self.get_response(request)
+
+    @staticmethod
+    def _exempt(path: str) -> bool:
+        allowed = (
+            reverse("accounts:password_change"),
+            reverse("accounts:logout"),
+            reverse("set_language"),
+            settings.STATIC_URL,
+        )
+        return any(path.startswith(p if p.startswith("/") else "/" + p) for p in allowed)
