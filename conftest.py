@@ -10,6 +10,7 @@ import pytest
 
 from minsheng.accounts.models import User
 from minsheng.accounts.roles import Role
+from minsheng.geo.actions import load_reference_areas
 from minsheng.geo.models import Area, Building, House
 
 PASSWORD = "Cast#Passw0rd"
@@ -51,6 +52,9 @@ def make_house(grid: Area, n: int) -> House:
 
 @pytest.fixture
 def areas(db):
+    # Transactional tests flush the tables, and with them the migration's reference areas.
+    if not Area.objects.filter(level="community").exists():
+        load_reference_areas(Area)
     qingquan = Area.objects.get(code=QINGQUAN)
     xinnan = Area.objects.get(code=XINNAN)
     bayinsai_community = (
@@ -92,7 +96,7 @@ def make_user(username: str, role: str, area: Area, **extra) -> User:
 
 
 @pytest.fixture
-def cast(areas):
+def cast(areas, db):
     a = lambda code: Area.objects.get(code=code)  # noqa: E731
     return {
         "clerk": make_user("clerk", Role.COMMUNITY_CLERK, areas["qingquan"]),
