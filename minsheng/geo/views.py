@@ -67,6 +67,16 @@ def area_detail(request, code: str):
             child.house_count = houses.get(child.code, 0)
         context["children"] = children
         context["child_level"] = Level(child_level).label
+        context["totals"] = {
+            "grids": sum(grids.values()),
+            "buildings": sum(buildings.values()),
+            "houses": sum(houses.values()),
+        }
+        context["chart"] = {
+            "names": [c.name for c in children],
+            "houses": [c.house_count for c in children],
+            "population": [c.population or 0 for c in children],
+        }
     else:
         context["buildings"] = (
             Building.objects.visible_to(request.user)
