@@ -50,6 +50,13 @@ def make_house(grid: Area, n: int) -> House:
     )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Production keeps Django's PBKDF2; ten users a test at 1M iterations each would
+    # dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def areas(db):
     # Transactional tests flush the tables, and with them the migration's reference areas.
