@@ -50,6 +50,16 @@ def make_house(grid: Area, n: int) -> House:
     )
 
 
+@pytest.fixture(scope="session")
+def synth_city(tmp_path_factory):
+    """The small synthetic city (scale 0.01, seed 42), generated once per test session."""
+    from minsheng.synth.generate import generate
+
+    out = tmp_path_factory.mktemp("synth") / "city-0.01-42"
+    generate(out, scale=0.01, seed=42, progress=False)
+    return out
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Production keeps Django's PBKDF2; ten users a test at 1M iterations each would

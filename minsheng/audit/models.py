@@ -9,6 +9,8 @@ from cryptography.hazmat.primitives import hashes
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.accounts.roles import Role
+
 GENESIS_HASH = "0" * 64
 
 
@@ -81,6 +83,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.event_type} {self.actor_username}"
+
+    @property
+    def actor_role_label(self) -> str:
+        return Role(self.actor_role).label if self.actor_role in Role.values else self.actor_role
 
     def canonical(self) -> bytes:
         """The bytes the hash covers: every field but the hash itself, in a fixed order."""

@@ -36,7 +36,14 @@ def load_reference_areas(Area) -> int:
         )
         return obj
 
-    city = upsert(reference.CITY_CODE, reference.CITY_NAME, "city", "市", None)
+    city = upsert(
+        reference.CITY_CODE,
+        reference.CITY_NAME,
+        "city",
+        "市",
+        None,
+        population=sum(reference.DISTRICT_POPULATION.values()),
+    )
     districts = {
         d.code: upsert(
             d.code,
@@ -79,7 +86,13 @@ def do_load_city(city_dir: Path, *, acting_user=None, batch_size: int = 5000) ->
     }
 
     with transaction.atomic():
+        # The city's own counts replace the reference figures, so every level adds up.
+        totals: dict[str, int] = {}
         for code, population in populations.items():
+            community = communities[code]
+            for key in (code, community.town_code, community.district_code, reference.CITY_CODE):
+                totals[key] = totals.get(key, 0) + population
+        for code, population in totals.items():
             Area.objects.filter(code=code).update(population=population)
         grid_rows = []
         for r in grids:

@@ -8,17 +8,13 @@ import fastexcel
 import polars as pl
 import pytest
 
-from minsheng.synth.generate import generate
-
 SCALE = 0.01
 SEED = 42
 
 
 @pytest.fixture(scope="session")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("synth") / "a"
-    generate(out, scale=SCALE, seed=SEED, progress=False)
-    return out
+def city(synth_city: Path) -> Path:
+    return synth_city
 
 
 @pytest.fixture(scope="session")
