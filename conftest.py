@@ -21,18 +21,9 @@ BAYINSAI_COMMUNITY_TOWN = "150304001"  # 巴音赛街道, 乌达区
 
 
 def make_grid(community: Area, n: int) -> Area:
-    code = f"{community.code}{n:03d}"
-    return Area.objects.create(
-        code=code,
-        name=f"{community.name}第{n}网格",
-        level="grid",
-        kind="网格",
-        parent=community,
-        district_code=community.district_code,
-        town_code=community.town_code,
-        community_code=community.code,
-        grid_code=code,
-    )
+    grid = community.child(f"{community.code}{n:03d}", f"{community.name}第{n}网格", "grid", "网格")
+    grid.save()
+    return grid
 
 
 def make_house(grid: Area, n: int) -> House:

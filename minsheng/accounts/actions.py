@@ -185,12 +185,7 @@ def do_reset_password(user: User, *, acting_user: User, request=None) -> str:
     require_security_admin(acting_user)
     password = generate_password()
     with transaction.atomic():
-        user.set_password(password)
-        user.must_change_password = True
-        user.password_changed_at = timezone.now()
-        user.save(
-            update_fields=["password", "must_change_password", "password_changed_at", "updated_at"]
-        )
+        user.save(update_fields=user.set_new_password(password, must_change=True))
         record_event(
             EventType.PASSWORD_CHANGE,
             actor=acting_user,
@@ -216,12 +211,7 @@ def do_change_password(
         )
     validate_password(new_password, user)
     with transaction.atomic():
-        user.set_password(new_password)
-        user.must_change_password = False
-        user.password_changed_at = timezone.now()
-        user.save(
-            update_fields=["password", "must_change_password", "password_changed_at", "updated_at"]
-        )
+        user.save(update_fields=user.set_new_password(new_password, must_change=False))
         record_event(
             EventType.PASSWORD_CHANGE,
             actor=acting_user,

@@ -97,6 +97,13 @@ class User(AbstractUser):
     def needs_password_change(self) -> bool:
         return self.must_change_password or self.password_expired()
 
+    def set_new_password(self, password: str, *, must_change: bool) -> list[str]:
+        """Set a password and restart its expiry clock; returns the fields to save."""
+        self.set_password(password)
+        self.must_change_password = must_change
+        self.password_changed_at = timezone.now()
+        return ["password", "must_change_password", "password_changed_at", "updated_at"]
+
     def role_fits_area(self, role: str | None = None, area: Area | None = None) -> bool:
         role = role or self.role
         area = area or self.area

@@ -98,16 +98,11 @@ def do_load_city(city_dir: Path, *, acting_user=None, batch_size: int = 5000) ->
         for r in grids:
             parent = communities[r["community_code"]]
             grid_rows.append(
-                Area(
-                    code=r["grid_code"],
-                    name=r["name"],
-                    level="grid",
-                    kind="网格",
-                    parent=parent,
-                    district_code=parent.district_code,
-                    town_code=parent.town_code,
-                    community_code=parent.community_code,
-                    grid_code=r["grid_code"],
+                parent.child(
+                    r["grid_code"],
+                    r["name"],
+                    "grid",
+                    "网格",
                     population=int(r["residents"]) if r.get("residents") else None,
                 )
             )

@@ -81,15 +81,14 @@ class Area(models.Model):
             return True
         return getattr(other, f"{self.level}_code") == self.code
 
-    @classmethod
-    def codes_for(cls, level: str, code: str, parent: Area | None) -> dict[str, str]:
-        codes = {f"{lvl}_code": "" for lvl in ("district", "town", "community", "grid")}
-        if parent is not None:
-            for lvl in ("district", "town", "community", "grid"):
-                codes[f"{lvl}_code"] = getattr(parent, f"{lvl}_code")
-        if level != Level.CITY:
-            codes[f"{level}_code"] = code
-        return codes
+    def child(self, code: str, name: str, level: str, kind: str = "", **extra) -> Area:
+        """An unsaved child area carrying this area's ancestor codes and its own."""
+        codes = {
+            f"{lvl}_code": getattr(self, f"{lvl}_code")
+            for lvl in ("district", "town", "community", "grid")
+        }
+        codes[f"{level}_code"] = code
+        return Area(code=code, name=name, level=level, kind=kind, parent=self, **codes, **extra)
 
 
 class BuildingQuerySet(ScopedQuerySet):
