@@ -31,6 +31,7 @@ test: venv lint
 
 demo: venv
 	MINSHENG_DEBUG=1 $(BIN)/minsheng migrate --verbosity 0
+	MINSHENG_DEBUG=1 $(BIN)/minsheng init_keys
 	@if [ ! -f $(CITY_DIR)/manifest.json ]; then \
 		MINSHENG_DEBUG=1 $(BIN)/minsheng synth --scale $(SCALE) --seed $(SEED) --out $(CITY_DIR); \
 	else echo "Synthetic city already in $(CITY_DIR)"; fi

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "minsheng.geo",
     "minsheng.accounts",
     "minsheng.audit",
+    "minsheng.residents",
     "minsheng.synth",
 ]
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("minsheng.accounts.urls")),
     path("areas/", include("minsheng.geo.urls")),
     path("audit/", include("minsheng.audit.urls")),
+    path("archive/", include("minsheng.residents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

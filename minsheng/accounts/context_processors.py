@@ -22,4 +22,5 @@ def navigation(request):
         Role.SYS_ADMIN,
     ):
         items.append((_("My area"), reverse("geo:area_detail", args=[user.area.code])))
+        items.append((_("Data dictionary"), reverse("residents:dictionary")))
     return {"nav": items}
