@@ -122,8 +122,19 @@ def cast(areas, db):
 
 @pytest.fixture
 def login(client):
-    def _login(user: User):
+    def _login(user: User, *, second_factor: bool = True):
         client.force_login(user)
+        if second_factor and user.is_admin_role:
+            # Administrators need a verified TOTP device in the session (等保三级).
+            from django_otp import DEVICE_ID_SESSION_KEY
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, confirmed=True, defaults={"name": "test"}
+            )
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
         return client
 
     return _login

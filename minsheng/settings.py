@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "minsheng.geo",
     "minsheng.accounts",
     "minsheng.audit",
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "minsheng.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -125,6 +128,7 @@ LOCKOUT_THRESHOLD = int(os.environ.get("MINSHENG_LOCKOUT_THRESHOLD", "5"))
 LOCKOUT_MINUTES = int(os.environ.get("MINSHENG_LOCKOUT_MINUTES", "30"))
 IDLE_TIMEOUT_MINUTES = int(os.environ.get("MINSHENG_IDLE_TIMEOUT_MINUTES", "30"))
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("MINSHENG_PASSWORD_MAX_AGE_DAYS", "90"))
+OTP_TOTP_ISSUER = "Minsheng"
 SESSION_COOKIE_AGE = IDLE_TIMEOUT_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -289,3 +289,73 @@ def do_record_logout(user: User, *, request=None, idle: bool = False) -> None:
         object_type="user",
         object_id=user.pk,
     )
+
+
+def totp_device_for(user: User):
+    """The user's authenticator: the confirmed one, else a pending enrolment (created)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, confirmed=False, defaults={"name": "Minsheng TOTP"}
+        )
+    return device
+
+
+def do_verify_second_factor(user: User, token: str, *, request) -> bool:
+    """Check a TOTP code; on success the session counts as verified (and a pending
+    enrolment becomes the user's authenticator)."""
+    import django_otp
+
+    device = totp_device_for(user)
+    with transaction.atomic():
+        ok = device.verify_token(token.strip())
+        if not ok:
+            record_event(
+                EventType.LOGIN_FAILED,
+                actor=user,
+                request=request,
+                object_type="user",
+                object_id=user.pk,
+                result=Result.FAILURE,
+                reason="wrong second factor",
+            )
+            return False
+        if not device.confirmed:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            record_event(
+                EventType.SECOND_FACTOR_ENROLLED,
+                actor=user,
+                request=request,
+                object_type="user",
+                object_id=user.pk,
+            )
+        django_otp.login(request, device)
+        record_event(
+            EventType.SECOND_FACTOR,
+            actor=user,
+            request=request,
+            object_type="user",
+            object_id=user.pk,
+        )
+    return True
+
+
+def do_reset_second_factor(user: User, *, acting_user: User, reason: str, request=None) -> None:
+    """For a lost phone: the holder enrols a new authenticator at the next login."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    require_security_admin(acting_user)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        record_event(
+            EventType.SECOND_FACTOR_RESET,
+            actor=acting_user,
+            request=request,
+            object_type="user",
+            object_id=user.pk,
+            reason=reason,
+            details={"username": user.username},
+        )

@@ -34,16 +34,23 @@ class SessionPolicyMiddleware:
                 )
                 return redirect(f"{reverse('accounts:login')}?next={request.path}")
             request.session[LAST_ACTIVITY] = now
-            if user.needs_password_change() and not self._exempt(request.path):
+            if user.needs_password_change() and not self._exempt(
+                request.path, reverse("accounts:password_change")
+            ):
                 return redirect("accounts:password_change")
+            # 等保三级: administrators prove a second factor (TOTP) in every session.
+            if user.is_admin_role and not user.is_verified() and not self._exempt(request.path):
+                return redirect("accounts:second_factor")
         return self.get_response(request)
 
     @staticmethod
-    def _exempt(path: str) -> bool:
+    def _exempt(path: str, *also: str) -> bool:
+        """Pages reachable before the session is fully established."""
         allowed = (
-            reverse("accounts:password_change"),
+            reverse("accounts:second_factor"),
             reverse("accounts:logout"),
             reverse("set_language"),
-            settings.STATIC_URL,
+            "/" + settings.STATIC_URL.lstrip("/"),
+            *also,
         )
-        return any(path.startswith(p if p.startswith("/") else "/" + p) for p in allowed)
+        return any(path.startswith(p) for p in allowed)

@@ -49,6 +49,28 @@ def password_change(request):
     return render(request, "accounts/password_change.html", {"form": form})
 
 
+@login_required
+def second_factor(request):
+    user = request.user
+    if not user.is_admin_role or user.is_verified():
+        return redirect("home")
+    device = actions.totp_device_for(user)
+    error = ""
+    if request.method == "POST":
+        if actions.do_verify_second_factor(user, request.POST.get("token", ""), request=request):
+            return redirect(request.GET.get("next") or "home")
+        error = _("The code is wrong or has expired. Enter the current six-digit code.")
+    context = {"enrolling": not device.confirmed, "error": error}
+    if not device.confirmed:
+        import base64
+
+        import segno
+
+        context["qr_svg"] = segno.make(device.config_url, error="m").svg_inline(scale=4)
+        context["secret"] = base64.b32encode(device.bin_key).decode()
+    return render(request, "accounts/second_factor.html", context)
+
+
 def security_admin_required(view):
     @login_required
     def wrapper(request, *args, **kwargs):
@@ -165,4 +187,17 @@ def user_set_active(request, pk: int):
         )
     except PermissionDenied as e:
         messages.error(request, str(e))
+    return redirect("accounts:user_detail", pk=pk)
+
+
+@security_admin_required
+@require_POST
+def user_reset_second_factor(request, pk: int):
+    user = access_user(request.user, pk)
+    actions.do_reset_second_factor(
+        user, acting_user=request.user, reason=request.POST.get("reason", ""), request=request
+    )
+    messages.success(
+        request, _("The authenticator was reset; the holder enrols a new one at the next login.")
+    )
     return redirect("accounts:user_detail", pk=pk)

@@ -24,7 +24,7 @@ def test_it_lists_and_filters_events(cast, login, django_assert_max_num_queries)
     record_event("view", actor=cast["clerk"], object_type="resident", object_id="42")
     record_event("export", actor=cast["street_clerk"], object_type="target_list", object_id="7")
     client = login(cast["audit_admin"])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("audit:event_list"), {"actor": "clerk"})
     assert [e.object_id for e in response.context["page"]] == ["42"]
     response = client.get(reverse("audit:event_list"), {"event_type": "export"})

@@ -63,6 +63,15 @@ class Command(BaseCommand):
                         acting_user=None,
                     )
                 rows.append((username, Role(role).label, area.name))
+        admins = [
+            u for u in User.objects.filter(username__in=[r[0] for r in rows]) if u.is_admin_role
+        ]
         self.stdout.write(f"Demo accounts (password for all: {password}):")
         for username, role, area in rows:
             self.stdout.write(f"  {username:<12} {role} — {area}")
+        if admins:
+            self.stdout.write(
+                "Administrators also need a one-time code (TOTP): scan the QR code shown at their first "
+                "login with an authenticator app, or print the current code in the demo with "
+                "`minsheng demo_totp USERNAME`."
+            )
