@@ -20,7 +20,9 @@ def test_it_filters_by_category_and_text(cast, login):
     assert [cat.code for cat, _ in response.context["groups"]] == ["card"]
     response = client.get(reverse("residents:dictionary"), {"q": "身份号码"})
     assert any(
-        i.code == "identity.id_number" for _, items in response.context["groups"] for i in items
+        r["item"].code == "identity.id_number"
+        for _, rows in response.context["groups"]
+        for r in rows
     )
 
 
