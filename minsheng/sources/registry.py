@@ -1,0 +1,644 @@
+"""The source registry: every department export declared once.
+
+A `Source` says how a department's file is recognised (file-name pattern, then headers),
+its format, and for each column: our internal snake_case name, the Chinese header variants
+departments use for it, how its values are normalised (`kind`), whether a row is unusable
+without it, and which archive dictionary item (`minsheng.residents.dictionary`) it feeds.
+
+Plain Python, no Django: the importer, the benchmark and the tests all read it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+__all__ = [
+    "KINDS",
+    "Column",
+    "Source",
+    "UnknownSource",
+    "detect_source",
+    "detect_source_by_headers",
+    "source",
+    "sources",
+]
+
+KINDS = frozenset(
+    {
+        "id",
+        "name",
+        "sex",
+        "date",
+        "datetime",
+        "year_month",
+        "phone",
+        "code",
+        "text",
+        "integer",
+        "decimal",
+        "uscc",
+    }
+)
+
+
+class UnknownSource(ValueError):
+    """No declared source fits a file (neither by name nor by headers)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # internal snake_case name, the column name in the accepted frame
+    headers: tuple[str, ...]  # Chinese header variants, the preferred one first
+    kind: str = "text"
+    required: bool = False
+    item: str | None = None  # dictionary item code this column feeds, if any
+    # label → value for code columns whose labels differ from the dictionary's code list
+    # (e.g. 残联 writes 听力 where the dictionary says 听力残疾).
+    codes: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.name}: unknown kind {self.kind!r}")
+        if self.codes is not None:
+            object.__setattr__(self, "codes", MappingProxyType(dict(self.codes)))
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    department: str
+    file_pattern: str  # regex on the file name (not the path)
+    format: str  # "csv" or "xlsx"
+    columns: tuple[Column, ...]
+    key_columns: tuple[str, ...]
+    id_column: str | None = None  # internal name of the person ID column (→ id_raw/id_error)
+    name_column: str | None = None  # internal name of the person's name column
+    # The file passed through Excel, so an 18-digit ID may have been rounded to a float.
+    excel_handled: bool = False
+    extra_items: tuple[str, ...] = ()  # dictionary items fed by derivation, not a column
+    _by_name: Mapping[str, Column] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"source {self.name}: duplicate column names")
+        for k in (*self.key_columns, self.id_column, self.name_column):
+            if k is not None and k not in names:
+                raise ValueError(f"source {self.name}: {k!r} is not a declared column")
+        object.__setattr__(self, "_by_name", MappingProxyType({c.name: c for c in self.columns}))
+
+    def column(self, name: str) -> Column:
+        return self._by_name[name]
+
+    @property
+    def required_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """Dictionary item codes this source feeds (column items, then derived ones)."""
+        seen = dict.fromkeys(c.item for c in self.columns if c.item)
+        seen.update(dict.fromkeys(self.extra_items))
+        return tuple(seen)
+
+    def header_map(self) -> dict[str, str]:
+        """Header text (any variant) → internal column name."""
+        return {h: c.name for c in self.columns for h in c.headers}
+
+    def matches_name(self, file_name: str) -> bool:
+        return re.fullmatch(self.file_pattern, file_name) is not None
+
+
+def _c(name: str, headers: str | tuple[str, ...], kind: str = "text", **kw) -> Column:
+    return Column(name, (headers,) if isinstance(headers, str) else headers, kind, **kw)
+
+
+# Header variants seen across departments for the same concept; a source lists the whole
+# family so a department renaming its column (身份证号 → 证件号码) still parses.
+ID_HEADERS = ("公民身份号码", "身份证号码", "身份证号", "证件号码")
+NAME = _c("name", ("姓名",), "name", item="identity.name")
+SEX = _c("sex", ("性别", "性别代码"), "sex", item="identity.sex")
+BIRTH = _c("birth_date", ("出生日期",), "date", item="identity.birth_date")
+ETHNICITY = _c("ethnicity", ("民族",), "code", item="identity.ethnicity")
+PHONE = _c("phone", ("联系电话", "手机号码", "手机号"), "phone", item="identity.phone")
+
+
+def _id(headers: tuple[str, ...] = ID_HEADERS) -> Column:
+    return _c("id_number", headers, "id", item="identity.id_number")
+
+
+def _pattern(name: str, ext: str) -> str:
+    return rf"^{name}_\d{{8}}\.{ext}$"
+
+
+_SOURCES: tuple[Source, ...] = (
+    Source(
+        "gongan_hukou",
+        "公安局",
+        _pattern("gongan_hukou", "csv"),
+        "csv",
+        (
+            _c("household_number", "户号", item="hukou.household_number"),
+            _c("relation_to_head", "与户主关系", "code", item="hukou.relation_to_head"),
+            NAME,
+            _id(),
+            SEX,
+            ETHNICITY,
+            _c("birth_date", "出生日期", "date", required=True, item="identity.birth_date"),
+            _c("hukou_address", ("户籍地址",), item="hukou.address"),
+            _c(
+                "hukou_status",
+                "人员状态",
+                "code",
+                item="hukou.status",
+                codes={"正常": "1", "正常（人户分离）": "1", "死亡注销": "3"},
+            ),
+            _c("cancel_date", "注销日期", "date", item="hukou.cancel_date"),
+            _c("police_station", ("所属派出所", "派出所")),
+        ),
+        key_columns=("id_number",),
+        id_column="id_number",
+        name_column="name",
+        extra_items=("hukou.local", "hukou.separated", "identity.death_date"),
+    ),
+    Source(
+        "gongan_death",
+        "公安局",
+        _pattern("gongan_death", "csv"),
+        "csv",
+        (
+            NAME,
+            _id(),
+            SEX,
+            BIRTH,
+            _c("death_date", "死亡日期", "date", required=True, item="identity.death_date"),
+            _c("cancel_date", "注销日期", "date", item="hukou.cancel_date"),
+            _c("cancel_reason", "注销原因"),
+            _c("hukou_address", "户籍地址", item="hukou.address"),
+            _c("police_station", ("派出所", "所属派出所")),
+        ),
+        key_columns=("id_number",),
+        id_column="id_number",
+        name_column="name",
+        extra_items=("hukou.status",),
+    ),
+    Source(
+        "grid_census",
+        "市域社会治理指挥中心",
+        _pattern("grid_census", "csv"),
+        "csv",
+        (
+            _c("grid_code", "网格编码", item="residence.grid"),
+            _c("grid_name", "网格名称"),
+            _c("doorplate_code", "门牌编码", item="residence.doorplate_code"),
+            _c("address", ("现住址", "现居住地址"), item="residence.address"),
+            NAME,
+            SEX,
+            _id(),
+            BIRTH,
+            ETHNICITY,
+            PHONE,
+            _c("relation_to_head", "与户主关系", "code", item="hukou.relation_to_head"),
+            _c("hukou_type", "户籍类型", "code", codes={"本地户籍": "1", "外地户籍": "0"}),
+            _c("hukou_address", ("户籍地", "户籍地址"), item="hukou.address"),
+            _c("population_type", "人员类型", "code", item="residence.population_type"),
+            _c("collected_date", "采集日期", "date", item="residence.last_collected_date"),
+        ),
+        key_columns=("id_number",),
+        id_column="id_number",
+        name_column="name",
+        excel_handled=True,
+        extra_items=("hukou.local",),
+    ),
+    Source(
+        "rs_employment",
+        "人社局就业科",
+        _pattern("rs_employment", "csv"),
+        "csv",
+        (
+            _c("registration_type", "登记类型", "code", codes={"就业登记": "E", "失业登记": "U"}),
+            _id(),
+            NAME,
+            SEX,
+            BIRTH,
+            PHONE,
+            _c("address", ("居住地址", "现住址"), item="residence.address"),
+            _c("employment_form", "就业形式", "code", item="employment.form"),
+            _c("employer", "用人单位名称", item="employment.employer"),
+            _c("employer_uscc", "统一社会信用代码", "uscc", item="employment.employer_uscc"),
+            _c("registration_date", "登记日期", "date", item="unemployment.registration_date"),
+            _c("unemployment_reason", "失业原因", "code", item="unemployment.reason"),
+            _c("previous_employer", "原工作单位"),
+            _c("benefit_status", "失业保险金状态", "code", item="unemployment.benefit_status"),
+            _c(
+                "benefit_months_approved",
+                "核定领取月数",
+                "integer",
+                item="unemployment.benefit_months_approved",
+            ),
+            _c("benefit_months_drawn", "已领取月数", "integer"),
+            _c(
+                "benefit_months_left",
+                "剩余月数",
+                "integer",
+                item="unemployment.benefit_months_left",
+            ),
+            _c("willingness", "就业意愿", "code", item="unemployment.willingness"),
+            _c("desired_job", "求职意向", item="unemployment.desired_job"),
+        ),
+        key_columns=("id_number", "registration_type", "registration_date"),
+        id_column="id_number",
+        name_column="name",
+        extra_items=("unemployment.registered", "employment.start_date"),
+    ),
+    Source(
+        "rs_insurance",
+        "人社局社保中心",
+        _pattern("rs_insurance", "csv"),
+        "csv",
+        (
+            _id(),
+            NAME,
+            SEX,
+            _c("scheme_code", "险种代码", "code", required=True),
+            _c("scheme_name", "险种名称"),
+            _c("insured_status", "参保状态"),
+            _c("insured_identity", "参保身份", "code", item="insurance.insured_identity"),
+            _c(
+                "first_insured_date",
+                "首次参保日期",
+                "date",
+                item="insurance.employee_pension_first_date",
+            ),
+            _c("current_insured_date", "本次参保日期", "date", item="employment.start_date"),
+            _c(
+                "contribution_months",
+                "累计缴费月数",
+                "integer",
+                item="insurance.employee_pension_months",
+            ),
+            _c("employer", "单位名称", item="employment.employer"),
+            _c("employer_uscc", "单位统一社会信用代码", "uscc", item="employment.employer_uscc"),
+            _c("contribution_base", "缴费基数", "decimal"),
+            _c("income_band", "收入档次", "code", item="insurance.income_band"),
+            _c("resident_grade", "缴费档次", "integer", item="insurance.resident_pension_grade"),
+        ),
+        key_columns=("id_number", "scheme_code"),
+        id_column="id_number",
+        name_column="name",
+        extra_items=(
+            "insurance.employee_pension_status",
+            "insurance.employee_pension_scheme",
+            "insurance.resident_pension_status",
+            "insurance.medical_scheme",
+            "insurance.unemployment_insurance_status",
+            "insurance.work_injury_status",
+        ),
+    ),
+    Source(
+        "rs_pension",
+        "人社局社保中心",
+        _pattern("rs_pension", "csv"),
+        "csv",
+        (
+            _id(),
+            NAME,
+            SEX,
+            _c("birth_month", "出生年月", "year_month"),
+            _c("pension_type", "待遇类型", "code", item="benefits.pension_type"),
+            _c("pension_start", "待遇开始年月", "year_month", item="benefits.pension_start"),
+            _c("monthly_amount", "月发放金额", "decimal", item="benefits.pension_amount"),
+            _c("payment_status", "发放状态", "code", item="benefits.pension_payment_status"),
+            _c(
+                "last_paid_month",
+                "最近发放年月",
+                "year_month",
+                item="benefits.pension_last_paid_month",
+            ),
+            _c("end_month", "终止年月", "year_month"),
+            _c(
+                "last_certification_date",
+                "最近认证日期",
+                "date",
+                item="benefits.last_certification_date",
+            ),
+            _c("certification_method", "认证方式", "code", item="benefits.certification_method"),
+            _c("bank", "开户银行"),
+            PHONE,
+        ),
+        key_columns=("id_number", "pension_type"),
+        id_column="id_number",
+        name_column="name",
+        extra_items=("benefits.payment_account",),
+    ),
+    Source(
+        "sbk_card",
+        "社保卡服务中心",
+        _pattern("sbk_card", "csv"),
+        "csv",
+        (
+            NAME,
+            _id(),
+            SEX,
+            _c("card_number", "社会保障卡号", item="card.card_number"),
+            _c("generation", "卡片版本", "code", item="card.generation"),
+            _c("issue_date", "发卡日期", "date", item="card.issue_date"),
+            _c("card_status", "卡状态", "code", item="card.status"),
+            _c(
+                "ecard",
+                "电子社保卡",
+                "code",
+                codes={"已签发": "1", "未签发": "0"},
+                item="card.ecard",
+            ),
+            _c("service_bank", "服务银行", item="card.service_bank"),
+            _c("phone", ("手机号码", "联系电话"), "phone", item="identity.phone"),
+        ),
+        key_columns=("id_number", "card_number"),
+        id_column="id_number",
+        name_column="name",
+        extra_items=("card.has_card",),
+    ),
+    Source(
+        "mz_assistance",
+        "民政局",
+        _pattern("mz_assistance", "csv"),
+        "csv",
+        (
+            _c(
+                "assistance_type",
+                "救助类型",
+                "code",
+                required=True,
+                codes={
+                    "低保": "dibao",
+                    "特困": "tekun",
+                    "低保边缘": "dibao_edge",
+                    "防返贫监测": "fpr",
+                },
+            ),
+            _c("head_name", "户主姓名", "name"),
+            _c("head_id_number", "户主身份证号", "id"),
+            NAME,
+            _c(
+                "id_number",
+                ("身份证号码", "公民身份号码", "证件号码"),
+                "id",
+                item="identity.id_number",
+            ),
+            _c("relation_to_head", "与户主关系", "code", item="hukou.relation_to_head"),
+            SEX,
+            _c("household_size", "保障人口", "integer"),
+            _c("monthly_amount", "月保障金额", "decimal", item="assistance.monthly_amount"),
+            _c("approval_date", "批准日期", "date", item="assistance.start_date"),
+            _c("assistance_status", "保障状态", "code", item="assistance.status"),
+            _c("stop_date", "停保日期", "date"),
+            _c("address", "家庭住址", item="residence.address"),
+            PHONE,
+            _c("monitoring_type", "监测类型"),
+            _c("returned_to_poverty", "返贫致贫", "code", codes={"是": "1", "否": "0"}),
+        ),
+        key_columns=("id_number", "assistance_type"),
+        id_column="id_number",
+        name_column="name",
+        excel_handled=True,
+        extra_items=(
+            "assistance.dibao",
+            "assistance.tekun",
+            "assistance.dibao_edge",
+            "assistance.poverty_monitoring",
+            "assistance.returned_to_poverty",
+        ),
+    ),
+    Source(
+        "wj_death",
+        "卫生健康委员会",
+        _pattern("wj_death", "csv"),
+        "csv",
+        (
+            _c("certificate_number", "证明编号", required=True),
+            _c("name", ("死者姓名", "姓名"), "name", item="identity.name"),
+            SEX,
+            ETHNICITY,
+            _c("id_type", "有效身份证件类别"),
+            _id(),
+            BIRTH,
+            _c("death_time", "死亡时间", "datetime", required=True, item="identity.death_date"),
+            _c("death_place", "死亡地点"),
+            _c("death_cause", "根本死因"),
+            _c("address", "常住地址", item="residence.address"),
+            _c("family_phone", "家属联系电话", "phone"),
+        ),
+        key_columns=("certificate_number",),
+        id_column="id_number",
+        name_column="name",
+    ),
+    Source(
+        "edu_graduates",
+        "教育局",
+        _pattern("edu_graduates", "xlsx"),
+        "xlsx",
+        (
+            NAME,
+            SEX,
+            _id(),
+            BIRTH,
+            _c("school", "毕业院校", item="education.school"),
+            _c("major", "专业", item="education.major"),
+            _c(
+                "level",
+                "学历",
+                "code",
+                item="education.level",
+                codes={"博士研究生": "11", "硕士研究生": "14", "本科": "21", "大专": "31"},
+            ),
+            _c(
+                "graduation_date",
+                "毕业时间",
+                "date",
+                required=True,
+                item="education.graduation_date",
+            ),
+            _c("origin", "生源地"),
+            PHONE,
+        ),
+        key_columns=("id_number", "graduation_date"),
+        id_column="id_number",
+        name_column="name",
+        excel_handled=True,
+    ),
+    Source(
+        "cl_disability",
+        "残疾人联合会",
+        _pattern("cl_disability", "xlsx"),
+        "xlsx",
+        (
+            NAME,
+            SEX,
+            _id(),
+            _c("certificate_number", "残疾人证号", item="disability.certificate_number"),
+            _c(
+                "disability_type",
+                "残疾类别",
+                "code",
+                item="disability.type",
+                codes={
+                    "视力": "1",
+                    "听力": "2",
+                    "言语": "3",
+                    "肢体": "4",
+                    "智力": "5",
+                    "精神": "6",
+                    "多重": "7",
+                },
+            ),
+            _c("grade", "残疾等级", "code", item="disability.grade"),
+            _c("issue_date", "发证日期", "date", required=True),
+            _c("hukou_address", "户籍地址", item="hukou.address"),
+            _c("address", "现住址", item="residence.address"),
+            PHONE,
+        ),
+        key_columns=("id_number", "certificate_number"),
+        id_column="id_number",
+        name_column="name",
+        excel_handled=True,
+        extra_items=("disability.disabled",),
+    ),
+    Source(
+        "va_veterans",
+        "退役军人事务局",
+        _pattern("va_veterans", "xlsx"),
+        "xlsx",
+        (
+            NAME,
+            SEX,
+            _id(),
+            _c("birth_month", "出生年月", "year_month"),
+            _c("enlist_date", "入伍时间", "year_month", item="veterans.enlist_date"),
+            _c("discharge_date", "退役时间", "date", required=True, item="veterans.discharge_date"),
+            _c("resettlement", "安置方式", "code", item="veterans.resettlement"),
+            _c("youfu", "优抚对象类别", "code", item="veterans.youfu"),
+            _c("address", "现住址", item="residence.address"),
+            PHONE,
+            _c("employment_situation", "就业状况", "code", item="veterans.employment_situation"),
+        ),
+        key_columns=("id_number",),
+        id_column="id_number",
+        name_column="name",
+        excel_handled=True,
+        extra_items=("veterans.veteran",),
+    ),
+    Source(
+        "scjg_business",
+        "市场监督管理局",
+        _pattern("scjg_business", "csv"),
+        "csv",
+        (
+            _c("uscc", "统一社会信用代码", "uscc", required=True, item="business.uscc"),
+            _c("entity_name", "主体名称", required=True, item="business.entity_name"),
+            _c("entity_type", "主体类型"),
+            _c("name", ("法定代表人（负责人）", "法定代表人"), "name"),
+            _c("id_number", ("法定代表人证件号码",), "id", item="identity.id_number"),
+            _c("established_date", "成立日期", "date", item="business.established_date"),
+            _c("status", "登记状态", "code", item="business.status"),
+            _c("registered_capital", "注册资本（万元）", "decimal"),
+            _c("employees", "从业人数", "integer", item="business.employees"),
+            _c("address", "住所"),
+            _c("industry", "行业"),
+            _c("registration_authority", "登记机关"),
+        ),
+        key_columns=("uscc",),
+        id_column="id_number",
+        name_column="name",
+        extra_items=("business.is_legal_rep", "business.entity_kind"),
+    ),
+    Source(
+        "rs_handling_log",
+        "人社局",
+        _pattern("rs_handling_log", "csv"),
+        "csv",
+        (
+            _c("serial", "业务流水号", required=True),
+            _c("matter", "业务事项", required=True),
+            _c("id_number", "申请人证件号码", "id", item="identity.id_number"),
+            _c("name", "申请人姓名", "name"),
+            _c("agent_id_number", "代办人证件号码", "id"),
+            _c("agent_name", "代办人姓名", "name"),
+            _c("accepted_by", "受理人"),
+            _c("accepted_at", "受理时间", "datetime"),
+            _c("handled_by", "办理人"),
+            _c("handled_at", "办理时间", "datetime"),
+            _c("approved_by", "审批人"),
+            _c("approved_at", "审批时间", "datetime"),
+            _c("office", "受理机构"),
+            _c("result", "办理结果"),
+        ),
+        key_columns=("serial",),
+        id_column="id_number",
+        name_column="name",
+        extra_items=("benefits.employment_subsidy_type", "benefits.last_certification_date"),
+    ),
+)
+
+
+@cache
+def _index() -> Mapping[str, Source]:
+    return MappingProxyType({s.name: s for s in _SOURCES})
+
+
+def sources() -> tuple[Source, ...]:
+    """Every declared source, in the order of docs/synthetic-city.md."""
+    return _SOURCES
+
+
+def source(name: str) -> Source:
+    try:
+        return _index()[name]
+    except KeyError:
+        known = ", ".join(_index())
+        raise UnknownSource(f"no source named {name!r} (known: {known})") from None
+
+
+def detect_source_by_headers(headers: list[str]) -> Source | None:
+    """The source whose declared headers cover the most of `headers` (all its required ones)."""
+    found = {h.strip() for h in headers if h}
+    best: tuple[int, Source] | None = None
+    for s in _SOURCES:
+        hits = sum(1 for c in s.columns if found.intersection(c.headers))
+        required_ok = all(found.intersection(c.headers) for c in s.required_columns)
+        # Most of the file's headers must be ours: several sources share 姓名/性别/证件号码.
+        enough = required_ok and hits >= max(3, int(0.8 * len(found)))
+        if enough and (best is None or hits > best[0]):
+            best = (hits, s)
+    return best[1] if best else None
+
+
+def detect_source(path: str | Path, headers: list[str] | None = None) -> Source:
+    """Find the source of a file by its name, else by its header line.
+
+    `headers` may be given by a caller that already read them; otherwise the file is
+    opened (parse.read_headers) only when the name does not decide.
+    """
+    path = Path(path)
+    for s in _SOURCES:
+        if s.matches_name(path.name):
+            return s
+    if headers is None and path.exists():
+        from .parse import read_headers  # parse imports this module
+
+        try:
+            headers = read_headers(path)
+        except Exception:  # noqa: BLE001 - an unreadable file simply does not match
+            headers = None
+    if headers and (s := detect_source_by_headers(headers)) is not None:
+        return s
+    raise UnknownSource(
+        f"{path.name}: no declared source matches this file name or its headers "
+        f"({', '.join(headers) if headers else 'no header read'}); "
+        f"pass the source explicitly (known: {', '.join(_index())})"
+    )
