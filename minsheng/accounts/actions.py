@@ -35,6 +35,13 @@ def generate_password(length: int = 14) -> str:
             return candidate
 
 
+def record_user_event(event_type: str, user: User, *, actor: User | None, request=None, **kwargs):
+    """An audit event about an account."""
+    return record_event(
+        event_type, actor=actor, request=request, object_type="user", object_id=user.pk, **kwargs
+    )
+
+
 def check_role_assignment(user: User | None, staff_no: str, role: str, area: Area) -> None:
     """The rules of role and area that every grant obeys."""
     if role not in Role.values:
@@ -103,12 +110,11 @@ def do_create_user(
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save()
-        record_event(
+        record_user_event(
             EventType.USER_CREATE,
+            user,
             actor=acting_user,
             request=request,
-            object_type="user",
-            object_id=user.pk,
             details={"username": username, "role": role, "area": area.code, "staff_no": staff_no},
         )
     return user, password
@@ -127,12 +133,11 @@ def do_change_user_permissions(
         before = {"role": user.role, "area": user.area.code if user.area else ""}
         user.role, user.area = role, area
         user.save(update_fields=["role", "area", "updated_at"])
-        record_event(
+        record_user_event(
             EventType.PERMISSION_CHANGE,
+            user,
             actor=acting_user,
             request=request,
-            object_type="user",
-            object_id=user.pk,
             reason=reason,
             details={
                 "username": user.username,
@@ -169,12 +174,11 @@ def do_unlock_user(user: User, *, acting_user: User, request=None) -> User:
     with transaction.atomic():
         user.failed_login_count, user.locked_until = 0, None
         user.save(update_fields=["failed_login_count", "locked_until", "updated_at"])
-        record_event(
+        record_user_event(
             EventType.ACCOUNT_UNLOCK,
+            user,
             actor=acting_user,
             request=request,
-            object_type="user",
-            object_id=user.pk,
             details={"username": user.username},
         )
     return user
@@ -186,12 +190,11 @@ def do_reset_password(user: User, *, acting_user: User, request=None) -> str:
     password = generate_password()
     with transaction.atomic():
         user.save(update_fields=user.set_new_password(password, must_change=True))
-        record_event(
+        record_user_event(
             EventType.PASSWORD_CHANGE,
+            user,
             actor=acting_user,
             request=request,
-            object_type="user",
-            object_id=user.pk,
             reason="reset by security administrator",
             details={"username": user.username},
         )
@@ -212,12 +215,11 @@ def do_change_password(
     validate_password(new_password, user)
     with transaction.atomic():
         user.save(update_fields=user.set_new_password(new_password, must_change=False))
-        record_event(
+        record_user_event(
             EventType.PASSWORD_CHANGE,
+            user,
             actor=acting_user,
             request=request,
-            object_type="user",
-            object_id=user.pk,
         )
 
 
@@ -226,8 +228,11 @@ def do_record_login(user: User, *, request=None) -> None:
         if user.failed_login_count or user.locked_until:
             user.failed_login_count, user.locked_until = 0, None
             user.save(update_fields=["failed_login_count", "locked_until"])
-        record_event(
-            EventType.LOGIN, actor=user, request=request, object_type="user", object_id=user.pk
+        record_user_event(
+            EventType.LOGIN,
+            user,
+            actor=user,
+            request=request,
         )
 
 
@@ -245,23 +250,21 @@ def do_record_login_failure(username: str, user: User | None, *, request=None, r
             return
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_locked():
-            record_event(
+            record_user_event(
                 EventType.LOGIN_FAILED,
+                user,
                 actor=user,
                 request=request,
-                object_type="user",
-                object_id=user.pk,
                 result=Result.DENIED,
                 reason=reason,
             )
             return
         user.failed_login_count += 1
-        record_event(
+        record_user_event(
             EventType.LOGIN_FAILED,
+            user,
             actor=user,
             request=request,
-            object_type="user",
-            object_id=user.pk,
             result=Result.FAILURE,
             reason=reason,
             details={"failed_login_count": user.failed_login_count},
@@ -269,12 +272,11 @@ def do_record_login_failure(username: str, user: User | None, *, request=None, r
         if user.failed_login_count >= settings.LOCKOUT_THRESHOLD:
             user.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
             user.failed_login_count = 0
-            record_event(
+            record_user_event(
                 EventType.LOCKOUT,
+                user,
                 actor=user,
                 request=request,
-                object_type="user",
-                object_id=user.pk,
                 result=Result.DENIED,
                 details={"locked_until": user.locked_until.isoformat()},
             )
@@ -312,12 +314,11 @@ def do_verify_second_factor(user: User, token: str, *, request) -> bool:
     with transaction.atomic():
         ok = device.verify_token(token.strip())
         if not ok:
-            record_event(
+            record_user_event(
                 EventType.LOGIN_FAILED,
+                user,
                 actor=user,
                 request=request,
-                object_type="user",
-                object_id=user.pk,
                 result=Result.FAILURE,
                 reason="wrong second factor",
             )
@@ -325,20 +326,18 @@ def do_verify_second_factor(user: User, token: str, *, request) -> bool:
         if not device.confirmed:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            record_event(
+            record_user_event(
                 EventType.SECOND_FACTOR_ENROLLED,
+                user,
                 actor=user,
                 request=request,
-                object_type="user",
-                object_id=user.pk,
             )
         django_otp.login(request, device)
-        record_event(
+        record_user_event(
             EventType.SECOND_FACTOR,
+            user,
             actor=user,
             request=request,
-            object_type="user",
-            object_id=user.pk,
         )
     return True
 
@@ -350,12 +349,11 @@ def do_reset_second_factor(user: User, *, acting_user: User, reason: str, reques
     require_security_admin(acting_user)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        record_event(
+        record_user_event(
             EventType.SECOND_FACTOR_RESET,
+            user,
             actor=acting_user,
             request=request,
-            object_type="user",
-            object_id=user.pk,
             reason=reason,
             details={"username": user.username},
         )
