@@ -6,12 +6,21 @@ clerk of 新华街道 above it; `viewer` is a read-only user of 海勃湾区; `o
 centre and the three administrators.
 """
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from minsheng.accounts.models import User
 from minsheng.accounts.roles import Role
 from minsheng.geo.actions import load_reference_areas
 from minsheng.geo.models import Area, Building, House
+
+# CI must be reproducible: the same examples every run, no timing deadlines on a loaded
+# machine. Locally Hypothesis keeps exploring new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 PASSWORD = "Cast#Passw0rd"
 
