@@ -28,8 +28,8 @@ class Command(BaseCommand):
         record_event(
             EventType.SYSTEM,
             object_type="key_file",
-            object_id=str(path),
-            details={"action": "created", "provider": provider},
+            object_id=path.name,
+            details={"action": "created", "provider": provider, "path": str(path)},
         )
         self.stdout.write(
             f"Created key file {path} ({provider}). Keep it out of the database backups."
