@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "minsheng.geo",
     "minsheng.accounts",
     "minsheng.audit",
+    "minsheng.sources",
     "minsheng.residents",
     "minsheng.synth",
 ]

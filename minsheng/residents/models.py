@@ -1,0 +1,102 @@
+"""The person index and the resolved archive.
+
+`Person` is the identity the linkage step assigns every source row to (seeded from household
+registration and the grid census). `Resident` is the archive: one wide row per person holding
+the 122 dictionary items, generated from `dictionary.toml`, rebuilt by set-based SQL
+(`archive.py`) whenever a batch touches the person. Every later feature reads `Resident`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.geo.scoping import ScopedQuerySet
+
+from . import dictionary
+
+
+class Person(models.Model):
+    """One real individual as far as linkage can tell. The ID number is stored encrypted and
+    found through its blind index."""
+
+    id_hash = models.CharField(max_length=64, null=True, unique=True)
+    id_enc = models.TextField(null=True)
+    name = models.CharField(max_length=64, null=True)
+    sex = models.CharField(max_length=1, null=True)
+    birth_date = models.DateField(null=True)
+    first_source = models.CharField(max_length=32)
+    first_batch = models.ForeignKey("sources.Batch", models.PROTECT, related_name="+")
+    first_row = models.IntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("person")
+
+    def __str__(self) -> str:
+        return f"{self.name or ''} ({self.pk})"
+
+
+def field_name(code: str) -> str:
+    """Dictionary item code → archive column name (identity.birth_date → identity_birth_date)."""
+    return code.replace(".", "_")
+
+
+def _item_field(item: dictionary.Item) -> models.Field:
+    label = item.name_zh
+    if item.encrypted or item.type == "string":
+        return models.TextField(label, null=True)
+    return {
+        "code": lambda: models.CharField(label, max_length=16, null=True),
+        "date": lambda: models.DateField(label, null=True),
+        "integer": lambda: models.IntegerField(label, null=True),
+        "decimal": lambda: models.DecimalField(label, max_digits=14, decimal_places=2, null=True),
+        "boolean": lambda: models.BooleanField(label, null=True),
+    }[item.type]()
+
+
+class ResidentQuerySet(ScopedQuerySet):
+    area_lookup = ""  # the residence area codes are columns of the archive row itself
+
+
+def _resident_fields() -> dict[str, object]:
+    attrs: dict[str, object] = {}
+    for item in dictionary.items():
+        name = field_name(item.code)
+        attrs[name] = _item_field(item)
+        if item.encrypted:
+            attrs[f"{name}_hash"] = models.CharField(max_length=64, null=True, db_index=True)
+        if item.keep_provenance:
+            attrs[f"{name}_src"] = models.CharField(max_length=32, null=True)
+            attrs[f"{name}_at"] = models.DateField(null=True)
+    return attrs
+
+
+class ResidentBase(models.Model):
+    person = models.OneToOneField(
+        Person, models.CASCADE, primary_key=True, related_name="resident", db_constraint=False
+    )
+    # Scope: copied from residence.grid so area filtering is one indexed equality.
+    district_code = models.CharField(max_length=6, blank=True, db_index=True)
+    town_code = models.CharField(max_length=9, blank=True, db_index=True)
+    community_code = models.CharField(max_length=12, blank=True, db_index=True)
+    grid_code = models.CharField(max_length=15, blank=True, db_index=True)
+    as_of = models.DateField()
+    refreshed_at = models.DateTimeField()
+
+    objects = ResidentQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+Resident = type(
+    "Resident",
+    (ResidentBase,),
+    {
+        "__module__": __name__,
+        **_resident_fields(),
+        "Meta": type("Meta", (), {"verbose_name": _("resident archive")}),
+        "__str__": lambda self: f"{self.identity_name or ''} ({self.pk})",
+    },
+)

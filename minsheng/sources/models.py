@@ -1,0 +1,258 @@
+"""Import batches, quarantined rows, the linkage review queue, and one typed fact table per
+department source.
+
+The fact tables are generated from the source registry (`registry.py`), so a source is
+declared once: each accepted input row becomes one fact row keyed by the linked person and
+carrying its provenance (batch, row number, load time). ID numbers and phone numbers are
+never stored in clear: each is kept SM4-encrypted beside its blind index.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.geo.scoping import ScopedQuerySet
+from minsheng.residents import dictionary
+
+from . import registry
+from .parse import _code_map
+
+
+class BatchStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    LOADED = "loaded", _("Loaded")
+    FAILED = "failed", _("Failed")
+
+
+class Batch(models.Model):
+    """One department file, imported once. The file's SHA-256 makes a re-import a no-op."""
+
+    source = models.CharField(_("source"), max_length=32, db_index=True)
+    file_name = models.CharField(_("file"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField(default=0)
+    encoding = models.CharField(max_length=16, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.RUNNING
+    )
+    rows_read = models.IntegerField(_("rows read"), default=0)
+    rows_accepted = models.IntegerField(_("rows accepted"), default=0)
+    rows_quarantined = models.IntegerField(_("rows quarantined"), default=0)
+    # reason code → rows; link method → rows; warning → rows; conflict kind → rows
+    reasons = models.JSONField(default=dict)
+    link_methods = models.JSONField(default=dict)
+    warnings = models.JSONField(default=dict)
+    conflicts = models.JSONField(default=dict)
+    stale_rows = models.IntegerField(_("stale rows"), default=0)
+    persons_created = models.IntegerField(default=0)
+    residents_refreshed = models.IntegerField(default=0)
+    timings = models.JSONField(default=dict)  # stage → seconds
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "sha256"], name="batch_once_per_file")
+        ]
+        verbose_name = _("import batch")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_accepted + self.rows_quarantined
+
+    @property
+    def source_label(self) -> str:
+        from minsheng.residents.dictionary import SOURCES
+
+        return SOURCES.get(self.source, self.source)
+
+
+class QuarantinedRow(models.Model):
+    """An input row that could not be accepted, with where and why. The raw value may be an
+    ID number, so it is stored encrypted."""
+
+    batch = models.ForeignKey(Batch, models.CASCADE, related_name="quarantined")
+    row = models.IntegerField(_("row"))
+    column = models.CharField(_("column"), max_length=64, blank=True)
+    raw_value_enc = models.TextField(blank=True)
+    reason_code = models.CharField(_("reason code"), max_length=32, db_index=True)
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        ordering = ["batch", "row"]
+        constraints = [models.UniqueConstraint(fields=["batch", "row"], name="quarantine_row_once")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row} {self.reason_code}"
+
+
+class ReviewKind(models.TextChoices):
+    PROBABLE = "probable", _("Probable match")
+    ID_CONFLICT = "id_conflict", _("ID number with a different name or sex")
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CONFIRMED = "confirmed", _("Confirmed: same person")
+    REJECTED = "rejected", _("Rejected: different person")
+
+
+class LinkReviewQuerySet(ScopedQuerySet):
+    area_lookup = ""  # the candidate's area codes are copied onto the review item
+
+
+class LinkReview(models.Model):
+    """A source row whose link a clerk must decide: an uncertain probabilistic match, or an
+    ID number whose name or sex disagrees with the person index (flagged, never merged)."""
+
+    batch = models.ForeignKey(Batch, models.CASCADE, related_name="reviews")
+    source = models.CharField(max_length=32)
+    row = models.IntegerField()
+    fact_id = models.BigIntegerField()
+    kind = models.CharField(max_length=16, choices=ReviewKind.choices)
+    candidate = models.ForeignKey(
+        "residents.Person", models.CASCADE, related_name="reviews", null=True
+    )
+    match_weight = models.FloatField(null=True)
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
+    )
+    district_code = models.CharField(max_length=6, blank=True, db_index=True)
+    town_code = models.CharField(max_length=9, blank=True, db_index=True)
+    community_code = models.CharField(max_length=12, blank=True, db_index=True)
+    grid_code = models.CharField(max_length=15, blank=True, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LinkReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "fact_id"], name="review_once_per_fact")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.row} → {self.candidate_id}"
+
+
+# -- fact tables, one per source --------------------------------------------------------
+
+
+class LinkMethod(models.TextChoices):
+    EXACT = "exact", _("Exact ID")
+    REPAIRED = "repaired", _("Repaired ID")
+    PROBABILISTIC = "probabilistic", _("Probabilistic")
+    CLERICAL = "clerical", _("Clerical review")
+    NEW = "new", _("New person")
+    REVIEW = "review", _("Awaiting review")
+    ID_CONFLICT = "id_conflict", _("ID conflict (flagged)")
+
+
+class FactQuerySet(ScopedQuerySet):
+    area_lookup = "person__resident"
+
+
+class Fact(models.Model):
+    # (batch, row) is unique, so that constraint's index serves batch lookups too.
+    batch = models.ForeignKey(Batch, models.PROTECT, related_name="+", db_index=False)
+    row = models.IntegerField()
+    loaded_at = models.DateTimeField()
+    person = models.ForeignKey(
+        "residents.Person", models.PROTECT, null=True, related_name="+", db_constraint=False
+    )
+    link_method = models.CharField(max_length=16, choices=LinkMethod.choices)
+    match_weight = models.FloatField(null=True)
+    duplicate_of = models.IntegerField(null=True)
+    extra = models.JSONField(null=True)  # columns no declared header claims, kept as given
+
+    objects = FactQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+def encrypted(col: registry.Column) -> bool:
+    """ID numbers, phones and whatever the dictionary marks encrypted (card, certificate
+    numbers) are stored as ciphertext plus blind index."""
+    return col.kind in ("id", "phone") or bool(col.item and dictionary.item(col.item).encrypted)
+
+
+def _fields_for(col: registry.Column) -> dict[str, models.Field]:
+    name, kind = col.name, col.kind
+    if kind == "id":
+        return {
+            f"{name}_hash": models.CharField(max_length=64, null=True, db_index=True),
+            f"{name}_enc": models.TextField(null=True),
+            f"{name}_error": models.CharField(max_length=32, null=True),
+        }
+    if encrypted(col):
+        return {
+            f"{name}_hash": models.CharField(max_length=64, null=True),
+            f"{name}_enc": models.TextField(null=True),
+        }
+    field = {
+        "name": lambda: models.CharField(max_length=64, null=True),
+        "sex": lambda: models.CharField(max_length=1, null=True),
+        "date": lambda: models.DateField(null=True),
+        "year_month": lambda: models.DateField(null=True),
+        "datetime": lambda: models.DateTimeField(null=True),
+        "integer": lambda: models.BigIntegerField(null=True),
+        "decimal": lambda: models.DecimalField(max_digits=16, decimal_places=2, null=True),
+        "uscc": lambda: models.CharField(max_length=32, null=True),
+        "code": lambda: models.TextField(null=True),
+        "text": lambda: models.TextField(null=True),
+    }[kind]()
+    out = {name: field}
+    if kind == "uscc":
+        out[f"{name}_valid"] = models.BooleanField(null=True)
+    if kind == "code" and _code_map(col):
+        out[f"{name}_code"] = models.CharField(max_length=16, null=True)
+    return out
+
+
+def fact_columns(src: registry.Source) -> list[str]:
+    """The typed columns of a source's fact table, in table order."""
+    return [n for col in src.columns for n in _fields_for(col)]
+
+
+def _fact_model(src: registry.Source) -> type[Fact]:
+    camel = "".join(part.capitalize() for part in src.name.split("_"))
+    attrs: dict[str, object] = {"__module__": __name__, "source_name": src.name}
+    for col in src.columns:
+        attrs.update(_fields_for(col))
+    attrs["Meta"] = type(
+        "Meta",
+        (),
+        {
+            "db_table": f"fact_{src.name}",
+            "constraints": [
+                models.UniqueConstraint(fields=["batch", "row"], name=f"fact_{src.name}_row_once")
+            ],
+        },
+    )
+    return type(f"{camel}Fact", (Fact,), attrs)
+
+
+FACT_MODELS: dict[str, type[Fact]] = {s.name: _fact_model(s) for s in registry.sources()}
+
+
+def fact_model(source: str) -> type[Fact]:
+    return FACT_MODELS[source]
