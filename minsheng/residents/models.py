@@ -25,6 +25,11 @@ class Person(models.Model):
     name = models.CharField(max_length=64, null=True)
     sex = models.CharField(max_length=1, null=True)
     birth_date = models.DateField(null=True)
+    # Linkage attributes filled from the first row that has them, so later batches can be
+    # matched on phone and address before the archive is rebuilt.
+    phone_hash = models.CharField(max_length=64, null=True)
+    address = models.TextField(null=True)
+    district_code = models.CharField(max_length=6, null=True)
     first_source = models.CharField(max_length=32)
     first_batch = models.ForeignKey("sources.Batch", models.PROTECT, related_name="+")
     first_row = models.IntegerField()
@@ -96,7 +101,34 @@ Resident = type(
     {
         "__module__": __name__,
         **_resident_fields(),
-        "Meta": type("Meta", (), {"verbose_name": _("resident archive")}),
+        "Meta": type(
+            "Meta",
+            (),
+            {
+                "verbose_name": _("resident archive"),
+                "indexes": [
+                    models.Index(fields=["hukou_household_number"], name="resident_household"),
+                ],
+            },
+        ),
         "__str__": lambda self: f"{self.identity_name or ''} ({self.pk})",
     },
 )
+
+
+class RetirementAge(models.Model):
+    """Statutory retirement age by birth month and category (filled from
+    minsheng.lib.retirement) so that archive SQL can join it instead of calling Python."""
+
+    birth_month = models.DateField()
+    category = models.CharField(max_length=16)
+    age_months = models.IntegerField()
+    retire_date = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["birth_month", "category"], name="retirement_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.birth_month:%Y-%m} {self.category}: {self.age_months}"

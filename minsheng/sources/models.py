@@ -48,6 +48,9 @@ class Batch(models.Model):
     stale_rows = models.IntegerField(_("stale rows"), default=0)
     persons_created = models.IntegerField(default=0)
     residents_refreshed = models.IntegerField(default=0)
+    # False until the archive rows of the persons this batch touched have been rebuilt; a
+    # multi-file import defers that to its end, and a crash in between is caught up later.
+    archived = models.BooleanField(default=False)
     timings = models.JSONField(default=dict)  # stage → seconds
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(

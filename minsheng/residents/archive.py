@@ -1,0 +1,618 @@
+"""Building the resolved archive: one row per person from the per-source fact tables.
+
+Everything here is set-based SQL generated from the source registry and the data
+dictionary, and runs unchanged on SQLite and PostgreSQL:
+
+1. Each *view* picks, per person, the latest fact row of one source (optionally of one kind,
+   e.g. the 110 scheme rows of 参保) and exposes the items that source feeds.
+2. One INSERT … SELECT joins the person index to every view and resolves each item by its
+   dictionary rule: `authoritative`/`single` take the first source in authority order that
+   has a value, `most_recent` the value with the latest record date. The winning source and
+   its date are kept beside items with provenance.
+3. UPDATE passes compute the derived items (age, retirement, status …) and the household
+   aggregates, in dependency order.
+
+Incremental: only the persons a batch touched (kept in a temporary table) are rebuilt,
+plus the households they belong to for the household aggregates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import connection
+from django.utils import timezone
+
+from minsheng.lib.retirement import CATEGORIES, retirement
+from minsheng.sources import registry
+from minsheng.sources.models import FACT_MODELS, encrypted
+from minsheng.sources.parse import _code_map
+
+from . import dictionary
+from .models import RetirementAge, field_name
+
+TOUCHED = "archive_touched"
+FULL_REBUILD_SHARE = 0.5  # above this share of the index, rebuild everything at once
+
+
+# -- dialect ---------------------------------------------------------------------------
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def as_date(expr: str) -> str:
+    return f"CAST({expr} AS date)" if _pg() else f"date({expr})"
+
+
+def param_date() -> str:
+    return "CAST(%(as_of)s AS date)" if _pg() else "%(as_of)s"
+
+
+def years_between(start: str, end: str) -> str:
+    if _pg():
+        return f"CAST(EXTRACT(YEAR FROM age({end}, {start})) AS integer)"
+    return (
+        f"(CAST(strftime('%%Y', {end}) AS integer) - CAST(strftime('%%Y', {start}) AS integer)"
+        f" - (strftime('%%m%%d', {end}) < strftime('%%m%%d', {start})))"
+    )
+
+
+def months_between(start: str, end: str) -> str:
+    if _pg():
+        return (
+            f"CAST(EXTRACT(YEAR FROM age({end}, {start})) * 12 "
+            f"+ EXTRACT(MONTH FROM age({end}, {start})) AS integer)"
+        )
+    return (
+        f"((CAST(strftime('%%Y', {end}) AS integer) - CAST(strftime('%%Y', {start}) AS integer))"
+        f" * 12 + CAST(strftime('%%m', {end}) AS integer) - CAST(strftime('%%m', {start}) AS integer)"
+        f" - (strftime('%%d', {end}) < strftime('%%d', {start})))"
+    )
+
+
+def add_months(expr: str, months: int) -> str:
+    if _pg():
+        return f"CAST({expr} + interval '{months} months' AS date)"
+    return f"date({expr}, '+{months} months')"
+
+
+def month_start(expr: str) -> str:
+    if _pg():
+        return f"CAST(date_trunc('month', {expr}) AS date)"
+    return f"date({expr}, 'start of month')"
+
+
+def true() -> str:
+    return "TRUE" if _pg() else "1"
+
+
+def false() -> str:
+    return "FALSE" if _pg() else "0"
+
+
+# -- views -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """The latest fact row per person of one source (and kind), and what it feeds."""
+
+    alias: str
+    source: str
+    date: str  # the record date of a row, for most_recent and provenance
+    where: str = ""
+    items: dict[str, str] = field(default_factory=dict)  # item → SQL over f
+    columns: bool = True  # also feed the items of the source's declared columns
+
+
+def _column_expr(col: registry.Column) -> str:
+    if encrypted(col):
+        return f"f.{col.name}_enc"
+    if col.kind == "code" and _code_map(col):
+        return f"f.{col.name}_code"
+    if col.kind == "datetime":
+        return as_date(f"f.{col.name}")
+    return f"f.{col.name}"
+
+
+def _loaded() -> str:
+    return as_date("f.loaded_at")
+
+
+def views() -> list[View]:
+    """Every view, in the order of the joins. Extra items (fed by a rule over a source's
+    columns rather than by one column) are written out here."""
+    t, fa = true(), false()
+    d = as_date
+    ins = "rs_insurance"
+    status = (
+        "CASE f.insured_status WHEN '参保缴费' THEN '1' WHEN '暂停缴费' THEN '2' "
+        "WHEN '终止参保' THEN '3' WHEN '退休' THEN '4' WHEN '待遇领取' THEN '4' END"
+    )
+    dated_ins = "COALESCE(f.current_insured_date, f.first_insured_date)"
+    return [
+        View(
+            "hk",
+            "gongan_hukou",
+            f"COALESCE(f.cancel_date, {_loaded()})",
+            items={
+                "hukou.local": t,
+                "hukou.separated": f"CASE WHEN f.hukou_status LIKE '%%人户分离%%' THEN {t} "
+                f"ELSE {fa} END",
+                "identity.death_date": "CASE WHEN f.hukou_status_code = '3' THEN f.cancel_date END",
+            },
+        ),
+        View(
+            "gd",
+            "gongan_death",
+            "f.death_date",
+            items={"hukou.status": "'3'"},
+        ),
+        View(
+            "wj",
+            "wj_death",
+            d("f.death_time"),
+        ),
+        View(
+            "gc",
+            "grid_census",
+            f"COALESCE(f.collected_date, {_loaded()})",
+            items={
+                "hukou.local": f"CASE f.hukou_type_code WHEN '1' THEN {t} WHEN '0' THEN {fa} END"
+            },
+        ),
+        View(
+            "ee",
+            "rs_employment",
+            "f.registration_date",
+            where="f.registration_type_code = 'E'",
+            items={"employment.start_date": "f.registration_date"},
+        ),
+        View(
+            "eu",
+            "rs_employment",
+            "f.registration_date",
+            where="f.registration_type_code = 'U'",
+            items={
+                "unemployment.registered": f"CASE WHEN f.benefit_status_code IS NULL "
+                f"OR f.benefit_status_code <> '3' THEN {t} ELSE {fa} END"
+            },
+            columns=False,
+        ),
+        View(
+            "ip",
+            ins,
+            dated_ins,
+            where="f.scheme_code IN ('110', '120')",
+            items={
+                "insurance.employee_pension_status": status,
+                "insurance.employee_pension_scheme": "f.scheme_code",
+            },
+        ),
+        View(
+            "ir",
+            ins,
+            dated_ins,
+            where="f.scheme_code = '170'",
+            items={
+                "insurance.resident_pension_status": status,
+                "insurance.resident_pension_grade": "f.resident_grade",
+            },
+            columns=False,
+        ),
+        View(
+            "im",
+            ins,
+            dated_ins,
+            where="f.scheme_code IN ('310', '390')",
+            items={"insurance.medical_scheme": "f.scheme_code"},
+            columns=False,
+        ),
+        View(
+            "iu",
+            ins,
+            dated_ins,
+            where="f.scheme_code = '210'",
+            items={"insurance.unemployment_insurance_status": status},
+            columns=False,
+        ),
+        View(
+            "iw",
+            ins,
+            dated_ins,
+            where="f.scheme_code = '410'",
+            items={"insurance.work_injury_status": status},
+            columns=False,
+        ),
+        View("pe", "rs_pension", f"COALESCE(f.last_paid_month, {_loaded()})"),
+        View(
+            "sb",
+            "sbk_card",
+            "f.issue_date",
+            items={"card.has_card": f"CASE WHEN f.card_status_code = '5' THEN {fa} ELSE {t} END"},
+        ),
+        View(
+            "ma",
+            "mz_assistance",
+            "f.approval_date",
+            items={
+                "assistance.returned_to_poverty": "CASE f.returned_to_poverty_code "
+                f"WHEN '1' THEN {t} WHEN '0' THEN {fa} END",
+            },
+        ),
+        *[
+            View(
+                alias,
+                "mz_assistance",
+                "f.approval_date",
+                where=f"f.assistance_type_code = '{kind}'",
+                items={item: f"CASE WHEN f.assistance_status_code = '1' THEN {t} ELSE {fa} END"},
+                columns=False,
+            )
+            for alias, kind, item in (
+                ("md", "dibao", "assistance.dibao"),
+                ("mt", "tekun", "assistance.tekun"),
+                ("me", "dibao_edge", "assistance.dibao_edge"),
+                ("mf", "fpr", "assistance.poverty_monitoring"),
+            )
+        ],
+        View("ed", "edu_graduates", "f.graduation_date"),
+        View("cl", "cl_disability", "f.issue_date", items={"disability.disabled": t}),
+        View("va", "va_veterans", "f.discharge_date", items={"veterans.veteran": t}),
+        View(
+            "bz",
+            "scjg_business",
+            "f.established_date",
+            items={
+                "business.is_legal_rep": f"CASE WHEN f.status_code IN ('1', '2') THEN {t} "
+                f"ELSE {fa} END",
+                "business.entity_kind": "CASE WHEN f.entity_type = '个体工商户' THEN '2' "
+                "WHEN f.entity_type = '农民专业合作社' THEN '3' ELSE '1' END",
+            },
+        ),
+        View(
+            "hc",
+            "rs_handling_log",
+            d("f.handled_at"),
+            where="f.matter = '养老待遇资格认证' AND f.result = '办结'",
+            items={"benefits.last_certification_date": d("f.handled_at")},
+            columns=False,
+        ),
+        View(
+            "hs",
+            "rs_handling_log",
+            d("f.handled_at"),
+            where="f.matter = '求职创业补贴申领' AND f.result = '办结'",
+            items={"benefits.employment_subsidy_type": "'1'"},
+            columns=False,
+        ),
+    ]
+
+
+def _view_items(view: View) -> dict[str, str]:
+    src = registry.source(view.source)
+    out: dict[str, str] = {}
+    if view.columns:
+        for col in src.columns:
+            if col.item and col.item not in out:
+                out[col.item] = _column_expr(col)
+    out.update(view.items)
+    return out
+
+
+def _view_hashes(view: View) -> dict[str, str]:
+    src = registry.source(view.source)
+    if not view.columns:
+        return {}
+    return {col.item: f"f.{col.name}_hash" for col in src.columns if col.item and encrypted(col)}
+
+
+def _view_sql(view: View, items: dict[str, str], hashes: dict[str, str], scoped: bool) -> str:
+    table = FACT_MODELS[view.source]._meta.db_table
+    cols = [f"{expr} AS c_{field_name(code)}" for code, expr in items.items()]
+    cols += [f"{expr} AS h_{field_name(code)}" for code, expr in hashes.items()]
+    where = ["f.person_id IS NOT NULL"]
+    if view.where:
+        where.append(f"({view.where})")
+    if scoped:
+        where.append(f"f.person_id IN (SELECT person_id FROM {TOUCHED})")
+    return (
+        f"(SELECT * FROM (SELECT f.person_id, {', '.join(cols)}, {view.date} AS d, "
+        f"ROW_NUMBER() OVER (PARTITION BY f.person_id ORDER BY ({view.date}) IS NULL, "
+        f"{view.date} DESC, f.batch_id DESC, f.row DESC) AS rn "
+        f"FROM {table} f WHERE {' AND '.join(where)}) t WHERE rn = 1) {view.alias}"
+    )
+
+
+# -- resolution ------------------------------------------------------------------------
+
+
+def _order(item: dictionary.Item, feeding: list[View]) -> list[View]:
+    """Views in the item's authority order (sources not named keep their view order)."""
+    if not item.authority:
+        return feeding
+    rank = {s: i for i, s in enumerate(item.authority)}
+    return sorted(feeding, key=lambda v: rank.get(v.source, len(rank)))
+
+
+def _resolved(item: dictionary.Item, feeding: list[View]) -> dict[str, str]:
+    """SQL for the item's value (and hash, source, date) from the views that feed it."""
+    name = field_name(item.code)
+    vs = _order(item, feeding)
+    has = [f"{v.alias}.c_{name} IS NOT NULL" for v in vs]
+    if item.resolution == "most_recent" and len(vs) > 1:
+        dated = [f"COALESCE({v.alias}.d, '0001-01-01')" for v in vs]
+        conds = []
+        for i in range(len(vs)):
+            beats = [
+                f"({has[j].replace('IS NOT NULL', 'IS NULL')} OR {dated[i]} "
+                f"{'>=' if i < j else '>'} {dated[j]})"
+                for j in range(len(vs))
+                if j != i
+            ]
+            conds.append(" AND ".join([has[i], *beats]))
+    else:
+        conds = has
+
+    def case(values: list[str]) -> str:
+        whens = " ".join(f"WHEN {c} THEN {v}" for c, v in zip(conds, values, strict=True))
+        return f"CASE {whens} END"
+
+    out = {name: case([f"{v.alias}.c_{name}" for v in vs])}
+    if item.encrypted:
+        out[f"{name}_hash"] = case([f"{v.alias}.h_{name}" for v in vs])
+    if item.keep_provenance:
+        out[f"{name}_src"] = case([f"'{v.source}'" for v in vs])
+        out[f"{name}_at"] = case([f"{v.alias}.d" for v in vs])
+    return out
+
+
+@dataclass
+class Plan:
+    views: list[str]
+    columns: dict[str, str]  # archive column → SQL
+
+
+def plan(scoped: bool) -> Plan:
+    all_views = views()
+    per_view = [(v, _view_items(v), _view_hashes(v)) for v in all_views]
+    columns: dict[str, str] = {}
+    for item in dictionary.items():
+        if item.resolution == "derived":
+            continue
+        feeding = [v for v, items, _h in per_view if item.code in items]
+        if feeding:
+            columns.update(_resolved(item, feeding))
+    used = {v.alias for v, items, _h in per_view}
+    sqls = [_view_sql(v, items, hashes, scoped) for v, items, hashes in per_view]
+    return Plan(
+        views=[s for s, a in zip(sqls, [v.alias for v in all_views], strict=True) if a in used],
+        columns=columns,
+    )
+
+
+# -- derived items ---------------------------------------------------------------------
+
+
+def _derived_passes() -> list[dict[str, str]]:
+    """Derived items as UPDATE passes; a pass may use the results of earlier ones."""
+    t, fa = true(), false()
+    as_of = param_date()
+    r = "residents_resident"
+    cadre = "insurance_employee_pension_scheme = '120'"
+    category = (
+        f"CASE WHEN identity_sex = '1' THEN 'male' WHEN {cadre} THEN 'female_cadre' "
+        "ELSE 'female_worker' END"
+    )
+    retire = (
+        f"(SELECT {{col}} FROM residents_retirementage ra WHERE ra.birth_month = "
+        f"{month_start('identity_birth_date')} AND ra.category = {category})"
+    )
+    return [
+        {
+            "identity_age": years_between("identity_birth_date", as_of),
+            "identity_death_source": "identity_death_date_src",
+            "identity_survival_status": "CASE WHEN identity_death_date IS NULL THEN '1' "
+            "WHEN identity_death_date_src IN ('gongan_death', 'wj_death', 'gongan_hukou') "
+            "THEN '2' ELSE '3' END",
+            "residence_district": "CASE WHEN residence_grid IS NOT NULL "
+            "THEN substr(residence_grid, 1, 6) END",
+            "residence_street": "(SELECT a.name FROM geo_area a WHERE a.code = "
+            "substr(residence_grid, 1, 9))",
+            "residence_community": "(SELECT a.name FROM geo_area a WHERE a.code = "
+            "substr(residence_grid, 1, 12))",
+            "residence_building_unit_room": "(SELECT h.address FROM geo_house h WHERE h.code = "
+            "residence_doorplate_code)",
+            "unemployment_duration_months": f"CASE WHEN unemployment_registered = {t} THEN "
+            f"{months_between('unemployment_registration_date', as_of)} END",
+            "insurance_any_pension": f"CASE WHEN insurance_employee_pension_status IN ('1', '4') "
+            f"OR insurance_resident_pension_status IN ('1', '4') THEN {t} ELSE {fa} END",
+            "insurance_statutory_retirement_age": retire.format(col="ra.age_months"),
+            "insurance_statutory_retirement_date": retire.format(col="ra.retire_date"),
+            "benefits_next_certification_due": "CASE WHEN benefits_pension_type IS NOT NULL "
+            f"THEN {add_months('benefits_last_certification_date', 12)} END",
+            "education_recent_graduate": f"CASE WHEN education_level IN ('11', '14', '21', '31') "
+            f"AND education_graduation_date > {add_months(as_of, -24)} "
+            f"AND education_graduation_date <= {as_of} THEN {t} ELSE {fa} END",
+            "disability_severe": f"CASE WHEN disability_grade IN ('1', '2') THEN {t} "
+            f"WHEN disability_grade IS NULL THEN NULL ELSE {fa} END",
+            "employment_industry": "CASE WHEN employment_employer LIKE '%%机关%%' "
+            "OR employment_employer LIKE '%%事业%%' OR employment_employer LIKE '%%学校%%' "
+            "OR employment_employer LIKE '%%医院%%' THEN 'S' END",
+        },
+        {
+            "education_in_school": f"CASE WHEN identity_age BETWEEN 6 AND 15 THEN {t} "
+            f"WHEN education_graduation_date > {as_of} THEN {t} ELSE {fa} END",
+        },
+        {
+            "employment_status": f"CASE WHEN benefits_pension_type IS NOT NULL THEN '4' "
+            f"WHEN education_in_school = {t} THEN '5' "
+            f"WHEN unemployment_registered = {t} THEN '2' "
+            f"WHEN employment_form IS NOT NULL OR insurance_insured_identity IN ('1', '2') "
+            f"THEN '1' ELSE '3' END",
+        },
+        {
+            "hukou_household_size": f"CASE WHEN hukou_household_number IS NULL THEN NULL ELSE "
+            f"(SELECT COUNT(*) FROM {r} o WHERE o.hukou_household_number = "
+            f"{r}.hukou_household_number AND o.hukou_status = '1') END",
+            "assistance_household_dibao": f"CASE WHEN hukou_household_number IS NULL THEN "
+            f"(CASE WHEN assistance_dibao = {t} THEN {t} ELSE {fa} END) WHEN EXISTS "
+            f"(SELECT 1 FROM {r} o WHERE o.hukou_household_number = {r}.hukou_household_number "
+            f"AND o.assistance_dibao = {t}) THEN {t} ELSE {fa} END",
+            "employment_zero_employment_household": f"CASE WHEN hukou_household_number IS NULL "
+            f"THEN NULL WHEN EXISTS (SELECT 1 FROM {r} o WHERE o.hukou_household_number = "
+            f"{r}.hukou_household_number AND o.identity_survival_status = '1' "
+            f"AND o.identity_age >= 16 AND o.insurance_statutory_retirement_date > {as_of}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {r} o WHERE o.hukou_household_number = "
+            f"{r}.hukou_household_number AND o.employment_status = '1') THEN {t} ELSE {fa} END",
+        },
+    ]
+
+
+HOUSEHOLD_PASS = 3
+
+
+def ensure_retirement_table() -> None:
+    """The statutory retirement age per birth month and category (minsheng.lib.retirement),
+    as a table the archive SQL joins."""
+    first, last = 1900, 2035
+    expected = (last - first + 1) * 12 * len(CATEGORIES)
+    if RetirementAge.objects.count() == expected:
+        return
+    RetirementAge.objects.all().delete()
+    rows = []
+    for year in range(first, last + 1):
+        for month in range(1, 13):
+            for category in CATEGORIES:
+                years, months, (ry, rm) = retirement((year, month), category)
+                rows.append(
+                    RetirementAge(
+                        birth_month=date(year, month, 1),
+                        category=category,
+                        age_months=years * 12 + months,
+                        retire_date=date(ry, rm, 1),
+                    )
+                )
+    RetirementAge.objects.bulk_create(rows, batch_size=5000)
+
+
+# -- refresh ---------------------------------------------------------------------------
+
+
+def _fill_touched(cursor, person_ids_sql: str | None, params: list | None = None) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (person_id bigint PRIMARY KEY)")
+    if person_ids_sql:
+        cursor.execute(
+            f"INSERT INTO {TOUCHED} (person_id) SELECT DISTINCT person_id FROM "
+            f"({person_ids_sql}) x WHERE person_id IS NOT NULL",
+            params or [],
+        )
+
+
+def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
+    ensure_retirement_table()
+    p = plan(scoped)
+    names = list(p.columns)
+    person_filter = f"WHERE p.id IN (SELECT person_id FROM {TOUCHED})" if scoped else ""
+    if scoped:
+        cursor.execute(
+            f"DELETE FROM residents_resident WHERE person_id IN (SELECT person_id FROM {TOUCHED})"
+        )
+    else:
+        cursor.execute("DELETE FROM residents_resident")
+    now = timezone.now()
+    grid = p.columns.get("residence_grid", "NULL")
+    scope_cols = {
+        "district_code": f"COALESCE(substr({grid}, 1, 6), '')",
+        "town_code": f"COALESCE(substr({grid}, 1, 9), '')",
+        "community_code": f"COALESCE(substr({grid}, 1, 12), '')",
+        "grid_code": f"COALESCE({grid}, '')",
+    }
+    select = ", ".join(f"{expr} AS {name}" for name, expr in p.columns.items())
+    scope = ", ".join(f"{expr}" for expr in scope_cols.values())
+    joins = " ".join(f"LEFT JOIN {v} ON {v.rsplit(' ', 1)[1]}.person_id = p.id" for v in p.views)
+    sql = (
+        f"INSERT INTO residents_resident (person_id, as_of, refreshed_at, "
+        f"{', '.join(scope_cols)}, {', '.join(names)}) "
+        f"SELECT p.id, %(as_of)s, %(now)s, {scope}, {select} "
+        f"FROM residents_person p {joins} {person_filter}"
+    )
+    params = {"as_of": as_of, "now": now}
+    if not _pg():
+        params = {"as_of": as_of.isoformat(), "now": now.replace(tzinfo=None).isoformat(" ")}
+    cursor.execute(sql, params)
+    inserted = cursor.rowcount
+    passes = _derived_passes()
+    for n, updates in enumerate(passes):
+        sets = ", ".join(f"{col} = {expr}" for col, expr in updates.items())
+        if scoped and n == HOUSEHOLD_PASS:
+            # household aggregates: every member of a touched person's household
+            where = (
+                "WHERE hukou_household_number IN (SELECT hukou_household_number FROM "
+                f"residents_resident WHERE person_id IN (SELECT person_id FROM {TOUCHED}))"
+            )
+        elif scoped:
+            where = f"WHERE person_id IN (SELECT person_id FROM {TOUCHED})"
+        else:
+            where = ""
+        cursor.execute(f"UPDATE residents_resident SET {sets} {where}", params)
+    return inserted
+
+
+def _as_of(as_of: date | None) -> date:
+    return as_of or timezone.localdate()
+
+
+def refresh(person_ids: list[int], *, as_of: date | None = None) -> int:
+    """Rebuild the archive rows of these persons (and their households' aggregates)."""
+    if not person_ids:
+        return 0
+    with connection.cursor() as cursor:
+        _fill_touched(cursor, None)
+        for i in range(0, len(person_ids), 500):
+            chunk = person_ids[i : i + 500]
+            cursor.execute(
+                f"INSERT INTO {TOUCHED} (person_id) SELECT id FROM residents_person "
+                f"WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+        n = _rebuild(cursor, scoped=True, as_of=_as_of(as_of))
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+    return n
+
+
+def refresh_batches(batches: list[tuple[int, str]], *, as_of: date | None = None) -> int:
+    """Rebuild the archive for every person the given (batch id, source) pairs touched."""
+    unions = " UNION ".join(
+        f"SELECT person_id FROM {FACT_MODELS[source]._meta.db_table} WHERE batch_id = %s"
+        for _batch, source in batches
+    )
+    params = [batch for batch, _source in batches]
+    with connection.cursor() as cursor:
+        _fill_touched(cursor, unions, params)
+        cursor.execute(f"SELECT COUNT(*) FROM {TOUCHED}")
+        touched = cursor.fetchone()[0]
+        cursor.execute("SELECT COUNT(*) FROM residents_person")
+        persons = cursor.fetchone()[0]
+        full = persons and touched / persons > FULL_REBUILD_SHARE
+        n = _rebuild(cursor, scoped=not full, as_of=_as_of(as_of))
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+    return n
+
+
+def stale_rows(source: str, batch_id: int) -> int:
+    """Rows of a batch that describe a person the archive knows to be dead (a stale record
+    the department has not yet closed)."""
+    table = FACT_MODELS[source]._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {table} f JOIN residents_resident r "
+            "ON r.person_id = f.person_id WHERE f.batch_id = %s "
+            "AND r.identity_death_date IS NOT NULL",
+            [batch_id],
+        )
+        return cursor.fetchone()[0]
