@@ -9,5 +9,6 @@ urlpatterns = [
     path("areas/", include("minsheng.geo.urls")),
     path("audit/", include("minsheng.audit.urls")),
     path("archive/", include("minsheng.residents.urls")),
+    path("sources/", include("minsheng.sources.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

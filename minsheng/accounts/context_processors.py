@@ -22,5 +22,12 @@ def navigation(request):
         Role.SYS_ADMIN,
     ):
         items.append((_("My area"), reverse("geo:area_detail", args=[user.area.code])))
+        if user.may_see_personal_data:
+            items.append((_("Resident search"), reverse("residents:search")))
+            if user.role != Role.GRID_WORKER:
+                items.append((_("Linkage review"), reverse("sources:review_list")))
+        if user.is_city_staff:
+            items.append((_("Data quality"), reverse("sources:quality")))
+            items.append((_("Import"), reverse("sources:upload")))
         items.append((_("Data dictionary"), reverse("residents:dictionary")))
     return {"nav": items}

@@ -77,6 +77,17 @@ class User(AbstractUser):
         return self.role not in NO_PERSONAL_DATA
 
     @property
+    def may_reveal_personal_data(self) -> bool:
+        """May ask to see a sensitive value in full (with a stated reason, audited): the
+        business staff of the city bureau and the area clerks who handle cases; never
+        read-only users, grid workers (they work from masked task lists), administrators
+        or the supervision centre."""
+        return self.is_active and (
+            self.role in CITY_STAFF
+            or self.role in (Role.DISTRICT_CLERK, Role.STREET_CLERK, Role.COMMUNITY_CLERK)
+        )
+
+    @property
     def is_read_only(self) -> bool:
         return self.role in READ_ONLY
 

@@ -106,12 +106,25 @@ class View:
     where: str = ""
     items: dict[str, str] = field(default_factory=dict)  # item → SQL over f
     columns: bool = True  # also feed the items of the source's declared columns
+    exclude: frozenset[str] = frozenset()  # column items this view must not feed
+
+
+# 参保 columns that describe the pension scheme only, not whichever row is latest
+PENSION_ONLY = frozenset(
+    {
+        "insurance.employee_pension_first_date",
+        "insurance.employee_pension_months",
+        "insurance.resident_pension_grade",
+    }
+)
 
 
 def _column_expr(col: registry.Column) -> str:
     if encrypted(col):
         return f"f.{col.name}_enc"
     if col.kind == "code" and _code_map(col):
+        if col.item and dictionary.item(col.item).type == "boolean":
+            return f"CASE f.{col.name}_code WHEN '1' THEN {true()} WHEN '0' THEN {false()} END"
         return f"f.{col.name}_code"
     if col.kind == "datetime":
         return as_date(f"f.{col.name}")
@@ -182,6 +195,9 @@ def views() -> list[View]:
             },
             columns=False,
         ),
+        # The latest 参保 row of any scheme says who the person is insured as and where;
+        # the scheme views below say the status of each insurance.
+        View("ia", ins, dated_ins, exclude=PENSION_ONLY),
         View(
             "ip",
             ins,
@@ -190,7 +206,10 @@ def views() -> list[View]:
             items={
                 "insurance.employee_pension_status": status,
                 "insurance.employee_pension_scheme": "f.scheme_code",
+                "insurance.employee_pension_first_date": "f.first_insured_date",
+                "insurance.employee_pension_months": "f.contribution_months",
             },
+            columns=False,
         ),
         View(
             "ir",
@@ -297,7 +316,7 @@ def _view_items(view: View) -> dict[str, str]:
     out: dict[str, str] = {}
     if view.columns:
         for col in src.columns:
-            if col.item and col.item not in out:
+            if col.item and col.item not in out and col.item not in view.exclude:
                 out[col.item] = _column_expr(col)
     out.update(view.items)
     return out

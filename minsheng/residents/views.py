@@ -1,10 +1,34 @@
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, Value, When
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from minsheng import keys
+from minsheng.audit.actions import record_event
+from minsheng.audit.models import EventType, Result
+from minsheng.geo.models import Area, Level
+from minsheng.lib import idcard
+from minsheng.lib.crypto import CryptoError
 from minsheng.residents import dictionary
+from minsheng.residents.access import access_resident
 from minsheng.residents.dictionary import SOURCES
+from minsheng.residents.models import Resident, field_name
+from minsheng.sources import registry
+from minsheng.sources.models import LinkMethod, fact_columns, fact_model
+from minsheng.ui import StyledFormMixin
 
 RESOLUTION_LABELS = {
     "authoritative": _("Most authoritative source"),
@@ -50,3 +74,555 @@ def dictionary_list(request):
         "english": get_language() == "en",
     }
     return render(request, "residents/dictionary.html", context)
+
+
+# -- resident search and profile ----------------------------------------------------------
+
+PAGE_SIZE = 20
+REVEAL_MINUTES = 10
+# Session key holding {person id: epoch seconds until which full values may be shown}.
+REVEAL_SESSION_KEY = "residents_reveal"
+# A person can carry hundreds of handling-log rows; the profile needs the recent ones only,
+# and the per-item page shows this many at most.
+FACTS_PER_SOURCE = 500
+HISTORY_INLINE = 10
+
+_FILE_DATE = re.compile(r"_(\d{8})\.[A-Za-z]+$")
+
+
+class SearchForm(StyledFormMixin, forms.Form):
+    q = forms.CharField(
+        label=_("Citizen ID number or name"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": _("Full ID number, or name (or its start)")}),
+    )
+    community = forms.ChoiceField(label=_("Community"), required=False)
+
+    def __init__(self, *args, communities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].choices = [("", _("All communities in my area")), *communities]
+
+
+class RevealForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for viewing"),
+        min_length=4,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. pension application no. 2025-0012")}),
+    )
+
+
+@dataclass(frozen=True)
+class _Feed:
+    """One fact column feeding one dictionary item."""
+
+    column: str
+    item: dictionary.Item
+    mode: str  # "enc" (ciphertext + blind index), "code" (label + code), "datetime", "plain"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        if self.mode == "enc":
+            return (f"{self.column}_enc", f"{self.column}_hash")
+        if self.mode == "code":
+            return (self.column, f"{self.column}_code")
+        return (self.column,)
+
+
+def _feeds() -> dict[str, tuple[_Feed, ...]]:
+    out: dict[str, tuple[_Feed, ...]] = {}
+    for src in registry.sources():
+        columns = set(fact_columns(src))
+        feeds = []
+        for col in src.columns:
+            if not col.item:
+                continue
+            if f"{col.name}_enc" in columns:
+                mode = "enc"
+            elif f"{col.name}_code" in columns:
+                mode = "code"
+            elif col.kind == "datetime":
+                mode = "datetime"
+            else:
+                mode = "plain"
+            feeds.append(_Feed(col.name, dictionary.item(col.item), mode))
+        if feeds:
+            out[src.name] = tuple(feeds)
+    return out
+
+
+FEEDS = _feeds()
+
+
+@dataclass
+class _Fact:
+    source: str
+    batch_id: int
+    file_name: str
+    row: int
+    date: date
+    loaded_at: datetime
+    link_method: str
+    match_weight: float | None
+    value: object
+    key: object
+
+    @property
+    def order(self) -> tuple:
+        return (self.date, self.loaded_at, self.batch_id, self.row)
+
+
+class _Plain:
+    """Decrypts each distinct token once per request: the same ID number comes back from
+    every source."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str | None] = {}
+
+    def __call__(self, token: str | None) -> str | None:
+        if not token:
+            return None
+        if token not in self._seen:
+            try:
+                self._seen[token] = keys.provider().decrypt(token)
+            except CryptoError:
+                self._seen[token] = None
+        return self._seen[token]
+
+
+def _file_date(file_name: str, loaded_at: datetime) -> date:
+    # Department exports are named <source>_<yyyymmdd>; that is when the data was true,
+    # which can be well before we loaded it.
+    if match := _FILE_DATE.search(file_name):
+        try:
+            return datetime.strptime(match.group(1), "%Y%m%d").date()
+        except ValueError:
+            pass
+    return timezone.localtime(loaded_at).date()
+
+
+def _fact_value(feed: _Feed, row: dict, plain: _Plain) -> tuple[object, object]:
+    """(value to show, key to compare with the archive's value) of one fact column."""
+    col = feed.column
+    if feed.mode == "enc":
+        digest = row[f"{col}_hash"]
+        return plain(row[f"{col}_enc"]), (("hash", digest) if digest else None)
+    if feed.mode == "code":
+        code, text = row[f"{col}_code"], row[col]
+        if code is None:
+            # An unmapped label is still what the department said; keep it visible.
+            return text, (("raw", text) if text else None)
+        if feed.item.type == "boolean":
+            code = {"1": True, "0": False}.get(code, code)
+        return code, code
+    value = row[col]
+    if feed.mode == "datetime" and value is not None:
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if value == "":
+        value = None
+    return value, value
+
+
+def _load_facts(user, person_id: int, items: set[str] | None = None) -> dict[str, list[_Fact]]:
+    """Item code → the person's fact rows feeding it, newest first. One query per source
+    that feeds the wanted items, whatever the number of rows or items."""
+    plain = _Plain()
+    by_item: dict[str, list[_Fact]] = {}
+    for source, feeds in FEEDS.items():
+        feeds = tuple(f for f in feeds if items is None or f.item.code in items)
+        if not feeds:
+            continue
+        fields = [
+            "batch_id",
+            "batch__file_name",
+            "row",
+            "loaded_at",
+            "link_method",
+            "match_weight",
+            *(name for f in feeds for name in f.fields),
+        ]
+        rows = (
+            fact_model(source)
+            .objects.visible_to(user)
+            .filter(person_id=person_id)
+            .order_by("-loaded_at", "-row")
+            .values(*fields)[:FACTS_PER_SOURCE]
+        )
+        for row in rows:
+            when = _file_date(row["batch__file_name"], row["loaded_at"])
+            for feed in feeds:
+                value, key = _fact_value(feed, row, plain)
+                if key is None:
+                    continue
+                by_item.setdefault(feed.item.code, []).append(
+                    _Fact(
+                        source=source,
+                        batch_id=row["batch_id"],
+                        file_name=row["batch__file_name"],
+                        row=row["row"],
+                        date=when,
+                        loaded_at=row["loaded_at"],
+                        link_method=row["link_method"],
+                        match_weight=row["match_weight"],
+                        value=value,
+                        key=key,
+                    )
+                )
+    for facts in by_item.values():
+        facts.sort(key=lambda f: f.order, reverse=True)
+    return by_item
+
+
+def _format(item: dictionary.Item, value) -> str | None:
+    if value is None or value == "":
+        return None
+    if item.type == "code":
+        return item.label(value) or str(value)
+    if item.type == "boolean":
+        if isinstance(value, bool):
+            return str(_("Yes") if value else _("No"))
+        return str(value)
+    if item.type == "date" and isinstance(value, date):
+        return value.isoformat()
+    if item.unit:
+        return f"{value} {item.unit}"
+    return str(value)
+
+
+def _show(item: dictionary.Item, value, revealed: bool) -> str | None:
+    """The value as this page may show it: masked per the dictionary unless revealed."""
+    if value is None or value == "":
+        return None
+    if item.sensitive and not revealed:
+        return str(item.mask(value))
+    return _format(item, value)
+
+
+def _link_label(fact: _Fact) -> str:
+    label = str(LinkMethod(fact.link_method).label) if fact.link_method in LinkMethod else ""
+    if fact.link_method == LinkMethod.PROBABILISTIC and fact.match_weight is not None:
+        return str(_("%(method)s, weight %(weight).1f")) % {
+            "method": label,
+            "weight": fact.match_weight,
+        }
+    return label or fact.link_method
+
+
+def _history_rows(item, facts: list[_Fact], current_key, revealed: bool) -> list[dict]:
+    return [
+        {
+            "date": f.date,
+            "source": SOURCES.get(f.source, f.source),
+            "file_name": f.file_name,
+            "row": f.row,
+            "link": _link_label(f),
+            "value": _show(item, f.value, revealed),
+            "current": f.key == current_key,
+        }
+        for f in facts
+    ]
+
+
+def _conflicts(item, facts: list[_Fact], current_key, revealed: bool) -> list[dict]:
+    """Values some source holds that differ from the archive's, most recent first.
+
+    An empty archive value is no conflict: the archive leaves an item empty on purpose when
+    a row does not qualify (a resident-scheme row says nothing about employee pension), and
+    the rows stay visible in the history.
+    """
+    if current_key is None:
+        return []
+    groups: dict[object, dict] = {}
+    for f in facts:  # newest first, so the first fact of a group is its latest
+        if f.key == current_key:
+            continue
+        group = groups.setdefault(
+            f.key,
+            {"value": _show(item, f.value, revealed), "date": f.date, "sources": []},
+        )
+        label = SOURCES.get(f.source, f.source)
+        if label not in group["sources"]:
+            group["sources"].append(label)
+    return list(groups.values())
+
+
+def _resolved(resident, item: dictionary.Item, plain: _Plain) -> tuple[object, object]:
+    name = field_name(item.code)
+    value = getattr(resident, name)
+    if item.encrypted:
+        digest = getattr(resident, f"{name}_hash")
+        return plain(value), (("hash", digest) if digest else None)
+    if value == "":
+        value = None
+    return value, value
+
+
+def _revealed(request, person_id: int) -> float | None:
+    """Epoch seconds until which this user may see this person's full values, if they may."""
+    if not request.user.may_reveal_personal_data:
+        return None
+    grants = request.session.get(REVEAL_SESSION_KEY, {})
+    now = time.time()
+    live = {pid: until for pid, until in grants.items() if until > now}
+    if live != grants:
+        request.session[REVEAL_SESSION_KEY] = live
+    return live.get(str(person_id))
+
+
+def _header(resident, plain: _Plain, revealed: bool) -> dict:
+    get = dictionary.item
+    return {
+        "name": _show(get("identity.name"), resident.identity_name, revealed),
+        "id_number": _show(get("identity.id_number"), plain(resident.identity_id_number), revealed),
+        "sex": _format(get("identity.sex"), resident.identity_sex),
+        "age": resident.identity_age,
+        "survival": _format(get("identity.survival_status"), resident.identity_survival_status),
+        "deceased": resident.identity_death_date is not None,
+        "community": resident.residence_community,
+        "street": resident.residence_street,
+    }
+
+
+@login_required
+def resident_search(request):
+    """Find a resident in one's area by full ID number (blind index) or by name."""
+    user = request.user
+    if not user.may_see_personal_data:
+        record_event(
+            EventType.DENIED,
+            actor=user,
+            request=request,
+            object_type="resident_search",
+            result=Result.DENIED,
+        )
+        raise PermissionDenied
+    communities = list(
+        Area.objects.visible_to(user)
+        .filter(level=Level.COMMUNITY)
+        .order_by("code")
+        .values_list("code", "name")
+    )
+    form = SearchForm(request.GET or None, communities=communities)
+    context = {"form": form, "page": None, "query": ""}
+    if not form.is_valid() or not (form.cleaned_data["q"] or form.cleaned_data["community"]):
+        return render(request, "residents/search.html", context)
+
+    q = form.cleaned_data["q"].strip()
+    community = form.cleaned_data["community"]
+    residents = Resident.objects.visible_to(user)
+    if community:
+        residents = residents.filter(community_code=community)
+    shape = "community"
+    if q and any(ch.isdigit() for ch in q):
+        try:
+            number = idcard.normalize(q)
+        except idcard.InvalidIdNumber:
+            form.add_error("q", _("This is not a valid citizen ID number; enter all 18 digits."))
+            return render(request, "residents/search.html", context)
+        residents = residents.filter(identity_id_number_hash=keys.provider().blind_index(number))
+        shape = "id_number"
+    elif q:
+        residents = residents.filter(identity_name__startswith=q)
+        shape = "name"
+    residents = residents.only(
+        "person_id",
+        "community_code",
+        "identity_name",
+        "identity_id_number",
+        "identity_sex",
+        "identity_age",
+        "identity_death_date",
+        "residence_community",
+        "residence_address",
+        "as_of",
+    ).order_by(
+        Case(When(identity_name=q, then=Value(0)), default=Value(1)),
+        "identity_name",
+        "person_id",
+    )
+    page = Paginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
+    plain = _Plain()
+    get = dictionary.item
+    rows = [
+        {
+            "person_id": r.person_id,
+            "name": _show(get("identity.name"), r.identity_name, False),
+            "id_number": _show(get("identity.id_number"), plain(r.identity_id_number), False),
+            "sex": _format(get("identity.sex"), r.identity_sex),
+            "age": r.identity_age,
+            "deceased": r.identity_death_date is not None,
+            "community": r.residence_community,
+            "address": _show(get("residence.address"), r.residence_address, False),
+            "as_of": r.as_of,
+        }
+        for r in page.object_list
+    ]
+    if rows:
+        record_event(
+            EventType.VIEW,
+            actor=user,
+            request=request,
+            object_type="resident_search",
+            details={
+                "query": shape,
+                "community": community,
+                "results": page.paginator.count,
+                "page": page.number,
+                "persons": [row["person_id"] for row in rows],
+            },
+        )
+    context.update(
+        page=page,
+        rows=rows,
+        query=urlencode({"q": q, "community": community}),
+        searched=True,
+    )
+    return render(request, "residents/search.html", context)
+
+
+def _profile_context(request, resident, revealed_until: float | None) -> dict:
+    revealed = revealed_until is not None
+    plain = _Plain()
+    facts = _load_facts(request.user, resident.person_id)
+    english = get_language() == "en"
+    groups = []
+    for cat in dictionary.categories():
+        rows = []
+        for item in dictionary.items_by_category()[cat.code]:
+            value, key = _resolved(resident, item, plain)
+            item_facts = facts.get(item.code, [])
+            name = field_name(item.code)
+            src = getattr(resident, f"{name}_src", None) if item.keep_provenance else None
+            rows.append(
+                {
+                    "item": item,
+                    "name": item.name_en if english else item.name_zh,
+                    "value": _show(item, value, revealed),
+                    "masked": item.sensitive and not revealed and value not in (None, ""),
+                    "source": SOURCES.get(src, src) if src else None,
+                    "at": getattr(resident, f"{name}_at", None) if item.keep_provenance else None,
+                    "derived": item.resolution == "derived",
+                    "inputs": [
+                        (dictionary.item(c).name_en if english else dictionary.item(c).name_zh)
+                        for c in item.inputs
+                    ],
+                    "conflicts": _conflicts(item, item_facts, key, revealed),
+                    "history": _history_rows(item, item_facts[:HISTORY_INLINE], key, revealed),
+                    "history_total": len(item_facts),
+                }
+            )
+        filled = sum(1 for r in rows if r["value"] is not None)
+        groups.append(
+            {
+                "category": cat,
+                "name": cat.name_en if english else cat.name_zh,
+                "rows": rows,
+                "filled": filled,
+                "conflicts": sum(1 for r in rows if r["conflicts"]),
+            }
+        )
+    return {
+        "resident": resident,
+        "header": _header(resident, plain, revealed),
+        "groups": groups,
+        "revealed": revealed,
+        "revealed_until": (
+            timezone.localtime(datetime.fromtimestamp(revealed_until, tz=UTC)) if revealed else None
+        ),
+        "may_reveal": request.user.may_reveal_personal_data,
+        "reveal_minutes": REVEAL_MINUTES,
+    }
+
+
+@login_required
+def resident_profile(request, person_id: int):
+    """One resident's archive: 13 categories with sources, dates, conflicts and history."""
+    resident = access_resident(request, person_id)
+    revealed_until = _revealed(request, person_id)
+    record_event(
+        EventType.VIEW,
+        actor=request.user,
+        request=request,
+        object_type="resident",
+        object_id=person_id,
+        details={"revealed": revealed_until is not None},
+    )
+    context = _profile_context(request, resident, revealed_until)
+    context["reveal_form"] = RevealForm()
+    return render(request, "residents/profile.html", context)
+
+
+@login_required
+@require_POST
+def resident_reveal(request, person_id: int):
+    """Show one person's sensitive values in full for a few minutes, for a stated reason."""
+    resident = access_resident(request, person_id)
+    if not request.user.may_reveal_personal_data:
+        record_event(
+            EventType.DENIED,
+            actor=request.user,
+            request=request,
+            object_type="resident",
+            object_id=person_id,
+            result=Result.DENIED,
+            details={"action": "reveal"},
+        )
+        raise PermissionDenied
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        context = _profile_context(request, resident, _revealed(request, person_id))
+        context["reveal_form"] = form
+        return render(request, "residents/profile.html", context, status=400)
+    until = time.time() + REVEAL_MINUTES * 60
+    grants = dict(request.session.get(REVEAL_SESSION_KEY, {}))
+    grants[str(person_id)] = until
+    request.session[REVEAL_SESSION_KEY] = grants
+    record_event(
+        EventType.VIEW,
+        actor=request.user,
+        request=request,
+        object_type="resident",
+        object_id=person_id,
+        reason=form.cleaned_data["reason"],
+        details={"action": "reveal", "minutes": REVEAL_MINUTES},
+    )
+    return redirect("residents:profile", person_id=person_id)
+
+
+@login_required
+def resident_item_history(request, person_id: int, code: str):
+    """Every fact row that fed one item of one person, newest first."""
+    resident = access_resident(request, person_id)
+    try:
+        item = dictionary.item(code)
+    except KeyError:
+        raise Http404 from None
+    revealed_until = _revealed(request, person_id)
+    revealed = revealed_until is not None
+    record_event(
+        EventType.VIEW,
+        actor=request.user,
+        request=request,
+        object_type="resident",
+        object_id=person_id,
+        details={"item": code, "revealed": revealed},
+    )
+    plain = _Plain()
+    value, key = _resolved(resident, item, plain)
+    facts = _load_facts(request.user, person_id, {code}).get(code, [])
+    name = field_name(code)
+    src = getattr(resident, f"{name}_src", None) if item.keep_provenance else None
+    context = {
+        "resident": resident,
+        "header": _header(resident, plain, revealed),
+        "item": item,
+        "item_name": item.name_en if get_language() == "en" else item.name_zh,
+        "value": _show(item, value, revealed),
+        "source": SOURCES.get(src, src) if src else None,
+        "at": getattr(resident, f"{name}_at", None) if item.keep_provenance else None,
+        "history": _history_rows(item, facts, key, revealed),
+        "conflicts": _conflicts(item, facts, key, revealed),
+        "revealed": revealed,
+    }
+    return render(request, "residents/item_history.html", context)

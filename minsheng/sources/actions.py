@@ -152,11 +152,14 @@ def load_index() -> pl.DataFrame:
             "FROM residents_person"
         )
         rows = cursor.fetchall()
-    df = pl.DataFrame(
-        rows, schema={k: (pl.String if v == pl.Date else v) for k, v in INDEX_SCHEMA.items()},
-        orient="row",
-    ) if rows and isinstance(rows[0][4], str | type(None)) else pl.DataFrame(
-        rows, schema=INDEX_SCHEMA, orient="row"
+    df = (
+        pl.DataFrame(
+            rows,
+            schema={k: (pl.String if v == pl.Date else v) for k, v in INDEX_SCHEMA.items()},
+            orient="row",
+        )
+        if rows and isinstance(rows[0][4], str | type(None))
+        else pl.DataFrame(rows, schema=INDEX_SCHEMA, orient="row")
     )
     if df.schema["birth_date"] == pl.String:
         df = df.with_columns(pl.col("birth_date").str.to_date(strict=False))
@@ -222,7 +225,10 @@ def _crypt_columns(parsed: ParsedFile) -> dict[str, pl.Series]:
 
 
 def _fact_frame(
-    batch: Batch, parsed: ParsedFile, crypt: dict[str, pl.Series], links: pl.DataFrame,
+    batch: Batch,
+    parsed: ParsedFile,
+    crypt: dict[str, pl.Series],
+    links: pl.DataFrame,
     loaded_at,
 ) -> pl.DataFrame:
     src = parsed.source
@@ -279,7 +285,10 @@ def _reset_sequence() -> None:
 
 
 def _new_persons(
-    batch: Batch, records: pl.DataFrame, links: pl.DataFrame, crypt: dict[str, pl.Series],
+    batch: Batch,
+    records: pl.DataFrame,
+    links: pl.DataFrame,
+    crypt: dict[str, pl.Series],
     now,
 ) -> pl.DataFrame:
     """Create one Person per new_key; return links with `final_person_id` set."""
@@ -328,29 +337,44 @@ def batch_source(batch: Batch) -> registry.Source:
     return registry.source(batch.source)
 
 
-def _fill_person_attributes(batch: Batch, src: registry.Source) -> None:
-    """Give persons without a phone/address/district the first one a linked row offers."""
-    table = FACT_MODELS[src.name]._meta.db_table
-    cols = set(fact_columns(src))
-    sets = []
-    if "phone_hash" in cols:
-        sets.append(("phone_hash", "f.phone_hash"))
-    addr = next((c for c in ("address", "hukou_address") if c in cols), None)
-    if addr:
-        sets.append(("address", f"f.{addr}"))
-    if "grid_code" in cols:
-        sets.append(("district_code", "substr(f.grid_code, 1, 6)"))
+def _fill_person_attributes(
+    records: pl.DataFrame, links: pl.DataFrame, index: pl.DataFrame
+) -> None:
+    """Give linked persons without a phone/address/district the first one this batch offers,
+    so later batches can match on them before the archive is rebuilt."""
+    attrs = ("phone_hash", "address", "district_code")
+    offered = (
+        links.filter(pl.col("person_id").is_not_null())
+        .select("rid", "person_id")
+        .join(records.select("rid", *attrs), on="rid")
+        .sort("rid")
+        .group_by("person_id", maintain_order=True)
+        .agg(pl.col(a).drop_nulls().first() for a in attrs)
+        .join(
+            index.select("person_id", *[pl.col(a).alias(f"{a}_now") for a in attrs]), on="person_id"
+        )
+        .with_columns(pl.when(pl.col(f"{a}_now").is_null()).then(a).alias(a) for a in attrs)
+        .filter(pl.any_horizontal(pl.col(a).is_not_null() for a in attrs))
+        .select(pl.col("person_id").alias("id"), *attrs)
+    )
+    if offered.is_empty():
+        return
     with connection.cursor() as cursor:
-        for target, expr in sets:
-            cursor.execute(
-                f"UPDATE residents_person SET {target} = ("  # noqa: S608 - names from the registry
-                f"SELECT {expr} FROM {table} f WHERE f.person_id = residents_person.id "
-                f"AND f.batch_id = %s AND {expr} IS NOT NULL ORDER BY f.row LIMIT 1) "
-                f"WHERE {target} IS NULL AND id IN "
-                f"(SELECT person_id FROM {table} WHERE batch_id = %s AND {expr.replace('f.', '')} "
-                f"IS NOT NULL)",
-                [batch.pk, batch.pk],
-            )
+        cursor.execute("DROP TABLE IF EXISTS person_fill")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE person_fill (id bigint PRIMARY KEY, phone_hash varchar(64), "
+            "address text, district_code varchar(6))"
+        )
+        insert_frame("person_fill", offered)
+        sets = ", ".join(
+            f"{a} = COALESCE(residents_person.{a}, "
+            f"(SELECT u.{a} FROM person_fill u WHERE u.id = residents_person.id))"
+            for a in attrs
+        )
+        cursor.execute(
+            f"UPDATE residents_person SET {sets} WHERE id IN (SELECT id FROM person_fill)"
+        )
+        cursor.execute("DROP TABLE person_fill")
 
 
 def _conflicts(links: pl.DataFrame, records: pl.DataFrame, index: pl.DataFrame) -> dict:
@@ -365,9 +389,11 @@ def _conflicts(links: pl.DataFrame, records: pl.DataFrame, index: pl.DataFrame) 
             suffix="_idx",
         )
     )
+
     def differ(c: str) -> int:
         return linked.filter(
-            pl.col(c).is_not_null() & pl.col(f"{c}_idx").is_not_null()
+            pl.col(c).is_not_null()
+            & pl.col(f"{c}_idx").is_not_null()
             & (pl.col(c) != pl.col(f"{c}_idx"))
         ).height
 
@@ -397,14 +423,13 @@ def _reviews(batch: Batch, links: pl.DataFrame) -> int:
         return 0
     model = FACT_MODELS[batch.source]
     fact_ids = dict(
-        model.objects.filter(batch=batch, row__in=pending["rid"].to_list()).values_list(
-            "row", "id"
-        )
+        model.objects.filter(batch=batch, row__in=pending["rid"].to_list()).values_list("row", "id")
     )
     areas = {
         r["person_id"]: r
-        for r in Resident.objects.filter(person_id__in=pending["candidate_id"].drop_nulls().to_list())
-        .values("person_id", "district_code", "town_code", "community_code", "grid_code")
+        for r in Resident.objects.filter(
+            person_id__in=pending["candidate_id"].drop_nulls().to_list()
+        ).values("person_id", "district_code", "town_code", "community_code", "grid_code")
     }
     items = []
     for rid, method, weight, cand in pending.select(
@@ -457,7 +482,7 @@ def _load(batch: Batch, parsed: ParsedFile, report: Progress) -> dict:
     facts = _fact_frame(batch, parsed, crypt, links, now)
     insert_frame(FACT_MODELS[src.name]._meta.db_table, facts)
     insert_frame(QuarantinedRow._meta.db_table, _quarantine_frame(batch, parsed))
-    _fill_person_attributes(batch, src)
+    _fill_person_attributes(records, links, index)
     lap("load")
     reviews = _reviews(batch, links)
     methods = links.get_column("method").value_counts()
@@ -465,8 +490,9 @@ def _load(batch: Batch, parsed: ParsedFile, report: Progress) -> dict:
         "timings": timings,
         "persons_created": persons_created,
         "reviews": reviews,
-        "link_methods": dict(zip(methods["method"].to_list(), methods["count"].to_list(),
-                                 strict=True)),
+        "link_methods": dict(
+            zip(methods["method"].to_list(), methods["count"].to_list(), strict=True)
+        ),
         "conflicts": _conflicts(links, records, index),
     }
 
@@ -555,20 +581,27 @@ def ordered(paths: Iterable[Path]) -> list[tuple[Path, registry.Source]]:
 
 
 def do_ingest_folder(
-    folder: str | Path, *, acting_user=None, progress: Progress | None = None,
+    folder: str | Path,
+    *,
+    acting_user=None,
+    progress: Progress | None = None,
     as_of: date | None = None,
 ) -> list[Batch]:
     """Import every export in a folder, then rebuild the archive once for all of them."""
     files = ordered(p for p in sorted(Path(folder).iterdir()) if p.suffix in (".csv", ".xlsx"))
     batches = []
     for n, (path, src) in enumerate(files):
+
         def step(stage: str, fraction: float, n=n, name=path.name) -> None:
             if progress:
                 progress(f"{name}: {stage}", (n + fraction) / (len(files) + 1))
 
         batches.append(
             do_ingest_file(
-                path, source=src.name, acting_user=acting_user, progress=step,
+                path,
+                source=src.name,
+                acting_user=acting_user,
+                progress=step,
                 refresh_archive=False,
             )
         )
@@ -581,9 +614,7 @@ def do_ingest_folder(
 def do_refresh_archive(*, as_of: date | None = None) -> int:
     """Rebuild the archive rows of every person touched by a batch not yet archived."""
     pending = list(
-        Batch.objects.filter(status=BatchStatus.LOADED, archived=False).values_list(
-            "id", "source"
-        )
+        Batch.objects.filter(status=BatchStatus.LOADED, archived=False).values_list("id", "source")
     )
     if not pending:
         return 0
@@ -591,9 +622,7 @@ def do_refresh_archive(*, as_of: date | None = None) -> int:
         _lock_imports()
         n = archive.refresh_batches(pending, as_of=as_of)
         for batch_id, source in pending:
-            stale = (
-                archive.stale_rows(source, batch_id) if source not in DEATH_SOURCES else 0
-            )
+            stale = archive.stale_rows(source, batch_id) if source not in DEATH_SOURCES else 0
             Batch.objects.filter(pk=batch_id).update(
                 archived=True, stale_rows=stale, residents_refreshed=n
             )

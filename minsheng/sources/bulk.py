@@ -8,7 +8,6 @@ the caller's transaction.
 from __future__ import annotations
 
 import json
-from datetime import UTC
 
 import polars as pl
 from django.db import connection
@@ -38,11 +37,11 @@ def insert_frame(table: str, df: pl.DataFrame, *, chunk_rows: int = 100_000) -> 
     qn = connection.ops.quote_name
     cols = ", ".join(qn(c) for c in df.columns)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN") as copy:
-                for part in df.iter_slices(chunk_rows):
-                    for row in part.iter_rows():
-                        copy.write_row(row)
+        copy_sql = f"COPY {qn(table)} ({cols}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+            for part in df.iter_slices(chunk_rows):
+                for row in part.iter_rows():
+                    copy.write_row(row)
         return df.height
     df = _sqlite_ready(df)
     sql = f"INSERT INTO {qn(table)} ({cols}) VALUES ({', '.join('?' * df.width)})"
@@ -60,15 +59,13 @@ def json_column(df: pl.DataFrame, columns: list[str]) -> pl.Series:
     rows = df.select(columns).iter_rows()
     return pl.Series(
         [
-            json.dumps({k: v for k, v in zip(columns, r, strict=True) if v not in (None, "")},
-                       ensure_ascii=False)
+            json.dumps(
+                {k: v for k, v in zip(columns, r, strict=True) if v not in (None, "")},
+                ensure_ascii=False,
+            )
             if any(v not in (None, "") for v in r)
             else None
             for r in rows
         ],
         dtype=pl.String,
     )
-
-
-def utc(dt):
-    return dt.astimezone(UTC)

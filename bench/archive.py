@@ -1,0 +1,207 @@
+"""Benchmark the livelihood archive: ingest every export, link, build the archive.
+
+    .venv/bin/python bench/archive.py --scale 1.0 [--db sqlite|postgres] [--seed 42]
+
+Generates the synthetic city first (not timed; reused from var/bench/ when present), imports
+it into a fresh database, then measures linkage quality against the generator's truth, the
+ID-only baseline (exact join on normalised ID numbers) and a 10,000-row delta batch of one
+source. Ends with one line:
+
+    wall_s=… peak_gb=… precision=… recall=… noid_precision=… noid_recall=…
+    clerical_share=… baseline_precision=… baseline_recall=… delta_s=…
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = "postgres://postgres@127.0.0.1:5432/"
+AS_OF = date(2026, 11, 13)  # the generator's default reference date
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def _city(scale: float, seed: int) -> Path:
+    out = ROOT / "var" / "bench" / f"city-{scale}-{seed}"
+    if not (out / "manifest.json").exists():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "minsheng.synth",
+                "--scale",
+                str(scale),
+                "--seed",
+                str(seed),
+                "--out",
+                str(out),
+            ],
+            check=True,
+        )
+    return out
+
+
+def _database(db: str, scale: float) -> str:
+    if db == "sqlite":
+        path = ROOT / "var" / "bench" / f"archive-{scale}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    import psycopg
+
+    name = "minsheng_bench"
+    with psycopg.connect(PG_URL + "postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return PG_URL + name
+
+
+def _delta_file(city: Path, work: Path, rows: int = 10_000) -> Path:
+    """A later export of 参保 holding `rows` rows of the original (a monthly delta)."""
+    original = next((city / "exports").glob("rs_insurance_*.csv"))
+    data = original.read_bytes()
+    lines = data.split(b"\n")
+    header, body = lines[0], [ln for ln in lines[1:] if ln.strip()]
+    work.mkdir(parents=True, exist_ok=True)
+    delta = work / "rs_insurance_20261120.csv"
+    delta.write_bytes(b"\n".join([header, *body[-rows:]]) + b"\n")
+    return delta
+
+
+def _assignments():
+    """(file, row, person_id, noid, method) of every fact row in the database."""
+    import polars as pl
+    from django.db import connection
+
+    from minsheng.sources.models import FACT_MODELS
+    from minsheng.sources.registry import source
+
+    frames = []
+    with connection.cursor() as cursor:
+        for name, model in FACT_MODELS.items():
+            id_col = source(name).id_column
+            cursor.execute(
+                f"SELECT b.file_name, f.row, f.person_id, f.{id_col}_hash IS NULL, "
+                f"f.link_method, f.{id_col}_hash FROM {model._meta.db_table} f "
+                "JOIN sources_batch b ON b.id = f.batch_id"
+            )
+            rows = cursor.fetchall()
+            frames.append(
+                pl.DataFrame(
+                    rows,
+                    schema={
+                        "file": pl.String,
+                        "row": pl.Int64,
+                        "person_id": pl.Int64,
+                        "noid": pl.Boolean,
+                        "method": pl.String,
+                        "id_hash": pl.String,
+                    },
+                    orient="row",
+                )
+            )
+    return pl.concat(frames)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    a = p.parse_args()
+
+    city = _city(a.scale, a.seed)
+    os.environ["DATABASE_URL"] = _database(a.db, a.scale)
+    os.environ.setdefault("MINSHENG_KEY_FILE", str(ROOT / "var" / "bench" / "bench.key"))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
+    django.setup()
+    import polars as pl
+    from django.core.management import call_command
+
+    from minsheng.lib.crypto import generate_key_file
+    from minsheng.sources import linkage
+    from minsheng.sources.actions import do_ingest_file, do_ingest_folder
+    from minsheng.sources.models import Batch
+
+    key = Path(os.environ["MINSHENG_KEY_FILE"])
+    if not key.exists():
+        generate_key_file(key)
+    call_command("migrate", verbosity=0)
+
+    t0 = time.perf_counter()
+    batches = do_ingest_folder(city / "exports", as_of=AS_OF)
+    wall = time.perf_counter() - t0
+    archive_s = wall - sum(sum(b.timings.values()) for b in batches)
+
+    stages: dict[str, float] = {}
+    for b in batches:
+        for stage, secs in b.timings.items():
+            stages[stage] = stages.get(stage, 0.0) + secs
+    rows = sum(b.rows_read for b in batches)
+    print(f"scale {a.scale} seed {a.seed} on {a.db}: {rows:,} rows in {len(batches)} files")
+    for b in batches:
+        print(
+            f"  {b.file_name:<32} read={b.rows_read:>9,} accepted={b.rows_accepted:>9,} "
+            f"quarantined={b.rows_quarantined:>6,} {b.link_methods}"
+        )
+    for stage, secs in stages.items():
+        print(f"  stage {stage:<8} {secs:7.1f} s  {rows / secs if secs else 0:>12,.0f} rows/s")
+    print(f"  stage archive  {archive_s:7.1f} s")
+
+    truth = pl.read_parquet(city / "truth" / "rows.parquet")
+    assign = _assignments()
+    ours = linkage.evaluate(assign, truth)
+    base_assign = assign.select(
+        "file",
+        "row",
+        "noid",
+        person_id=pl.when(pl.col("id_hash").is_not_null()).then(
+            pl.col("id_hash").rank("dense").cast(pl.Int64)
+        ),
+    )
+    base = linkage.evaluate(base_assign, truth)
+    noid_rows = assign.filter(pl.col("noid")).height
+    review = assign.filter(pl.col("method").is_in(["review", "id_conflict"])).height
+    clerical = assign.filter(pl.col("noid") & (pl.col("method") == "review")).height
+    clerical_share = clerical / noid_rows if noid_rows else 0.0
+    print(f"  linkage: {ours}")
+    print(f"  baseline (ID only): {base}")
+    print(f"  review queue: {review} rows ({clerical} of {noid_rows} no-ID rows)")
+
+    delta = _delta_file(city, ROOT / "var" / "bench" / f"delta-{a.scale}")
+    t1 = time.perf_counter()
+    batch = do_ingest_file(delta, as_of=AS_OF)
+    delta_s = time.perf_counter() - t1
+    again = do_ingest_file(delta, as_of=AS_OF)
+    assert again.pk == batch.pk and Batch.objects.filter(sha256=batch.sha256).count() == 1
+    print(
+        f"  delta: {batch.rows_read} rows, {batch.residents_refreshed} residents in {delta_s:.1f} s"
+    )
+
+    print(
+        f"wall_s={wall:.1f} peak_gb={_peak_gb():.2f} precision={ours['precision']:.5f} "
+        f"recall={ours['recall']:.5f} noid_precision={ours['noid_precision']:.4f} "
+        f"noid_recall={ours['noid_recall']:.4f} clerical_share={clerical_share:.4f} "
+        f"baseline_precision={base['precision']:.5f} baseline_recall={base['recall']:.5f} "
+        f"delta_s={delta_s:.1f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

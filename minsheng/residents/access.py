@@ -1,0 +1,33 @@
+"""The one door to a single resident's archive row.
+
+Every page about one person opens it here, so that area scope and the audit of refusals
+cannot be forgotten by a new view.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from minsheng.audit.actions import record_event
+from minsheng.audit.models import EventType, Result
+from minsheng.residents.models import Resident
+
+
+def access_resident(request, person_id: int) -> Resident:
+    """The resident if the user may see them; otherwise 404, with the refusal audited.
+
+    A person outside the user's area and a person who does not exist look the same from
+    outside (404), so the answer does not tell who lives elsewhere.
+    """
+    resident = Resident.objects.visible_to(request.user).filter(person_id=person_id).first()
+    if resident is None:
+        record_event(
+            EventType.DENIED,
+            actor=request.user,
+            request=request,
+            object_type="resident",
+            object_id=str(person_id)[:64],
+            result=Result.DENIED,
+        )
+        raise Http404
+    return resident

@@ -1,0 +1,506 @@
+"""Staff pages of the import pipeline: upload with live progress, data quality per source,
+batch detail and report, and the clerical review queue of uncertain links.
+
+Views stay thin: imports and review decisions go through `actions.py`; these functions
+check who may look, mask what they show and audit every view of personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from minsheng.accounts.roles import CITY_STAFF, Role
+from minsheng.audit.actions import record_event
+from minsheng.audit.models import EventType, Result
+from minsheng.keys import provider
+from minsheng.lib.masking import mask_address, mask_id, mask_name
+from minsheng.residents.dictionary import SOURCES
+from minsheng.ui import StyledFormMixin
+
+from . import progress, registry
+from . import report as rpt
+from .models import Batch, LinkReview, QuarantinedRow, ReviewStatus, fact_model
+
+log = logging.getLogger(__name__)
+
+LATEST_BATCHES = 5  # per source on the data-quality page
+QUARANTINE_PAGE = 50
+REVIEW_PAGE = 50
+UPLOAD_SUFFIXES = (".csv", ".xlsx")
+
+CLERKS = frozenset({Role.DISTRICT_CLERK, Role.STREET_CLERK, Role.COMMUNITY_CLERK})
+# Who decides links: the city's business staff and the area clerks. Read-only users may
+# look at their area's queue; grid workers, administrators and supervision have no queue.
+REVIEW_DECIDERS = CITY_STAFF | CLERKS
+REVIEW_READERS = REVIEW_DECIDERS | {Role.VIEWER}
+
+SEX_LABELS = {"1": gettext_lazy("Male"), "2": gettext_lazy("Female")}
+
+
+def _deny(request, object_type: str, object_id: object = "", *, not_found: bool = False):
+    record_event(
+        EventType.DENIED,
+        actor=request.user,
+        request=request,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        result=Result.DENIED,
+    )
+    raise Http404 if not_found else PermissionDenied
+
+
+def _city_staff_only(request, object_type: str, object_id: object = "") -> None:
+    if not request.user.is_city_staff:
+        _deny(request, object_type, object_id)
+
+
+# -- upload ----------------------------------------------------------------------------
+
+
+class UploadForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Department export"),
+        help_text=gettext_lazy("A CSV or XLSX file as the department delivered it."),
+    )
+    source = forms.ChoiceField(
+        label=gettext_lazy("Source"),
+        required=False,
+        help_text=gettext_lazy("Leave on automatic to recognise it by file name and headers."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [("", _("Detect automatically"))] + [
+            (s.name, SOURCES.get(s.name, s.name)) for s in registry.sources()
+        ]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() not in UPLOAD_SUFFIXES:
+            raise forms.ValidationError(_("Only CSV and XLSX files can be imported."))
+        return upload
+
+
+def _save_upload(upload, token: str) -> Path:
+    """Store the upload in a folder of its own: the folder makes it unique, and the file
+    keeps its original (sanitised) name because the source is recognised by that name."""
+    folder = Path(settings.VAR_DIR) / "uploads" / token
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        name = get_valid_filename(Path(upload.name).name)
+    except Exception:  # SuspiciousFileOperation for names like ".."
+        name = ""
+    if not name or name.startswith("."):
+        name = f"upload{Path(upload.name).suffix.lower()}"
+    path = folder / name
+    with path.open("wb") as f:
+        for chunk in upload.chunks():
+            f.write(chunk)
+    return path
+
+
+def _error_text(exc: Exception) -> str:
+    from .parse import SourceFileError
+    from .registry import UnknownSource
+
+    if isinstance(exc, UnknownSource):
+        return _("The file could not be recognised as any known source: %(error)s") % {"error": exc}
+    if isinstance(exc, SourceFileError):
+        return _("The file cannot be read as its source: %(error)s") % {"error": exc}
+    return _("The import failed: %(error)s") % {"error": exc}
+
+
+def run_import(token: str, path: Path, source: str | None, user_id: int, language: str) -> None:
+    """The body of the background thread: import, report progress, record the outcome."""
+    from minsheng.accounts.models import User
+
+    from .actions import do_ingest_file, file_sha256
+
+    try:
+        with translation.override(language):
+            try:
+                user = User.objects.get(pk=user_id)
+                batch = do_ingest_file(
+                    path, source=source, acting_user=user, progress=progress.reporter(token)
+                )
+                progress.finish(token, batch_id=batch.pk)
+            except Exception as exc:
+                if not isinstance(exc, ValueError):  # UnknownSource, SourceFileError are
+                    log.exception("import of %s failed", path.name)
+                failed = (
+                    Batch.objects.filter(sha256=file_sha256(path))
+                    .order_by("-id")
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+                progress.fail(token, error=_error_text(exc), batch_id=failed)
+    finally:
+        # The thread's own connection would otherwise stay open until the process ends.
+        connection.close()
+
+
+def start_import(token: str, path: Path, source: str | None, user_id: int) -> threading.Thread:
+    thread = threading.Thread(
+        target=run_import,
+        args=(token, path, source, user_id, translation.get_language()),
+        name=f"import-{token[:8]}",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+@login_required
+def upload(request):
+    _city_staff_only(request, "import_upload")
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        token = progress.new_token()
+        path = _save_upload(form.cleaned_data["file"], token)
+        source = form.cleaned_data["source"] or None
+        progress.start(token, user_id=request.user.pk, file_name=path.name, source=source or "")
+        start_import(token, path, source, request.user.pk)
+        return redirect("sources:upload_progress", token=token)
+    return render(request, "sources/upload.html", {"form": form})
+
+
+def _progress_state(request, token: str) -> dict:
+    _city_staff_only(request, "import_progress", token)
+    state = progress.read(token) if progress.valid_token(token) else None
+    # Another user's upload is not theirs to watch: it names a file and its batch.
+    if state is None or state.get("user_id") != request.user.pk:
+        _deny(request, "import_progress", token, not_found=True)
+    state["percent"] = round(100 * float(state.get("fraction") or 0))
+    state["token"] = token
+    batch = None
+    if state.get("batch_id"):
+        batch = Batch.objects.filter(pk=state["batch_id"]).first()
+    return {"state": state, "batch": batch}
+
+
+@login_required
+def upload_progress(request, token: str):
+    return render(request, "sources/upload_progress.html", _progress_state(request, token))
+
+
+@login_required
+def upload_progress_fragment(request, token: str):
+    return render(request, "sources/_progress.html", _progress_state(request, token))
+
+
+# -- data quality ----------------------------------------------------------------------
+
+
+def _decorate(batch: Batch) -> Batch:
+    batch.reason_rows = rpt.reason_rows(batch)
+    batch.method_rows = rpt.link_method_rows(batch)
+    batch.conflict_rows = rpt.conflict_rows(batch)
+    batch.conflict_total = sum(r["rows"] for r in batch.conflict_rows)
+    return batch
+
+
+@login_required
+def quality(request):
+    """Per source its latest batches: one query for the batches, one for open reviews."""
+    _city_staff_only(request, "import_quality")
+    latest = (
+        Batch.objects.defer("warnings", "error", "sha256")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("source")], order_by=F("id").desc()))
+        .filter(rank__lte=LATEST_BATCHES)
+        .order_by("source", "-id")
+    )
+    by_source: dict[str, list[Batch]] = {}
+    for b in latest:
+        by_source.setdefault(b.source, []).append(_decorate(b))
+    pending = dict(
+        LinkReview.objects.filter(status=ReviewStatus.PENDING)
+        .values_list("source")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = [
+        {
+            "name": s.name,
+            "label": SOURCES.get(s.name, s.name),
+            "department": s.department,
+            "batches": by_source.get(s.name, []),
+            "pending_reviews": pending.get(s.name, 0),
+        }
+        for s in registry.sources()
+    ]
+    latest_batches = [b for r in rows for b in r["batches"][:1]]
+    totals = {
+        "sources": sum(1 for r in rows if r["batches"]),
+        "read": sum(b.rows_read for b in latest_batches),
+        "quarantined": sum(b.rows_quarantined for b in latest_batches),
+        "pending_reviews": sum(pending.values()),
+    }
+    context = {
+        "sources": rows,
+        "totals": totals,
+        "latest": LATEST_BATCHES,
+        "legend": rpt.link_method_rows(Batch(link_methods={})),
+    }
+    return render(request, "sources/quality.html", context)
+
+
+@login_required
+def batch_detail(request, pk: int):
+    _city_staff_only(request, "batch", pk)
+    batch = _decorate(get_object_or_404(Batch, pk=pk))
+    page = Paginator(QuarantinedRow.objects.filter(batch=batch).order_by("row"), QUARANTINE_PAGE)
+    page = page.get_page(request.GET.get("page"))
+    shown = rpt.shown_rows(batch, page.object_list)
+    # The masked raw values are personal data all the same.
+    record_event(
+        EventType.VIEW,
+        actor=request.user,
+        request=request,
+        object_type="batch",
+        object_id=batch.pk,
+        details={"page": page.number, "quarantined_rows": [r.row for r in shown]},
+    )
+    context = {
+        "batch": batch,
+        "page": page,
+        "rows": shown,
+        "timings": list((batch.timings or {}).items()),
+        "timing_total": round(sum((batch.timings or {}).values()), 3),
+        "warnings": sorted((batch.warnings or {}).items()),
+        "pending_reviews": LinkReview.objects.filter(
+            batch=batch, status=ReviewStatus.PENDING
+        ).count(),
+    }
+    return render(request, "sources/batch_detail.html", context)
+
+
+@login_required
+def batch_report(request, pk: int):
+    _city_staff_only(request, "batch_report", pk)
+    batch = get_object_or_404(Batch, pk=pk)
+    content = rpt.build_report(batch, request.user)
+    record_event(
+        EventType.EXPORT,
+        actor=request.user,
+        request=request,
+        object_type="batch_report",
+        object_id=batch.pk,
+        details={"file": batch.file_name, "quarantined_rows": batch.rows_quarantined},
+    )
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-report.xlsx"'
+    return response
+
+
+# -- review queue ----------------------------------------------------------------------
+
+
+def _sex(value) -> str:
+    return str(SEX_LABELS.get(value or "", value or ""))
+
+
+def _source_side(review: LinkReview, fact, *, with_id: bool = False) -> dict:
+    src = registry.source(review.source)
+    name = getattr(fact, src.name_column, None) if fact and src.name_column else None
+    address = getattr(fact, "address", None)
+    side = {
+        "name": mask_name(name) or "",
+        "sex": _sex(getattr(fact, "sex", None)),
+        "birth_date": getattr(fact, "birth_date", None),
+        "address": mask_address(address) or "",
+        # Clear values only to compare the two sides; never put into a template.
+        "clear": {"name": name, "address": address},
+    }
+    if with_id and fact is not None and src.id_column:
+        token = getattr(fact, f"{src.id_column}_enc", None)
+        clear = provider().decrypt(token) if token else None
+        side["id_number"] = mask_id(clear) or ""
+        side["clear"]["id_number"] = clear
+    return side
+
+
+def _candidate_side(person, *, with_id: bool = False) -> dict:
+    if person is None:
+        return {}
+    side = {
+        "name": mask_name(person.name) or "",
+        "sex": _sex(person.sex),
+        "birth_date": person.birth_date,
+        "address": mask_address(person.address) or "",
+        "clear": {"name": person.name, "address": person.address},
+    }
+    if with_id:
+        clear = provider().decrypt(person.id_enc) if person.id_enc else None
+        side["id_number"] = mask_id(clear) or ""
+        side["clear"]["id_number"] = clear
+    return side
+
+
+def _review_reader(request, object_id: object = "") -> None:
+    if request.user.role not in REVIEW_READERS:
+        _deny(request, "link_review", object_id)
+
+
+class DecisionForm(forms.Form):
+    # Classes set here: StyledFormMixin cannot style a Textarea (it has no input_type).
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+        choices=[
+            ("confirm", gettext_lazy("Confirm: same person")),
+            ("reject", gettext_lazy("Reject: different person")),
+        ],
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        help_text=gettext_lazy("Required: what the decision rests on."),
+    )
+
+
+@login_required
+def review_list(request):
+    _review_reader(request)
+    status = request.GET.get("status", ReviewStatus.PENDING)
+    if status not in ReviewStatus.values:
+        status = ReviewStatus.PENDING
+    qs = (
+        LinkReview.objects.visible_to(request.user)
+        .filter(status=status)
+        .select_related("candidate")
+        .order_by("id")
+    )
+    page = Paginator(qs, REVIEW_PAGE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    # One query per source on the page, never one per item.
+    wanted: dict[str, list[int]] = {}
+    for item in items:
+        wanted.setdefault(item.source, []).append(item.fact_id)
+    facts = {
+        (source, f.pk): f
+        for source, ids in wanted.items()
+        for f in fact_model(source).objects.filter(pk__in=ids)
+    }
+    rows = [
+        {
+            "review": item,
+            "source_label": SOURCES.get(item.source, item.source),
+            "row": _source_side(item, facts.get((item.source, item.fact_id))),
+            "candidate": _candidate_side(item.candidate),
+        }
+        for item in items
+    ]
+    if items:
+        record_event(
+            EventType.VIEW,
+            actor=request.user,
+            request=request,
+            object_type="link_review_list",
+            object_id=f"{status}:{page.number}",
+            details={"ids": [i.pk for i in items]},
+        )
+    context = {
+        "page": page,
+        "rows": rows,
+        "status": status,
+        "statuses": ReviewStatus.choices,
+        "query": f"status={status}",
+    }
+    return render(request, "sources/review_list.html", context)
+
+
+@login_required
+def review_detail(request, pk: int):
+    _review_reader(request, pk)
+    review = (
+        LinkReview.objects.visible_to(request.user)
+        .select_related("candidate", "batch", "decided_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if review is None:
+        # Outside the area and nonexistent look the same, so nothing is learnt from a 404.
+        _deny(request, "link_review", pk, not_found=True)
+    may_decide = (
+        request.user.role in REVIEW_DECIDERS
+        and not request.user.is_read_only
+        and review.status == ReviewStatus.PENDING
+    )
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not may_decide:
+            _deny(request, "link_review", pk)
+        if form.is_valid():
+            from .actions import do_decide_review
+
+            try:
+                do_decide_review(
+                    review,
+                    confirm=form.cleaned_data["decision"] == "confirm",
+                    reason=form.cleaned_data["reason"],
+                    acting_user=request.user,
+                )
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("The decision has been recorded."))
+                return redirect("sources:review_list")
+    fact = fact_model(review.source).objects.filter(pk=review.fact_id).first()
+    record_event(
+        EventType.VIEW,
+        actor=request.user,
+        request=request,
+        object_type="link_review",
+        object_id=review.pk,
+        details={"source": review.source, "row": review.row, "candidate": review.candidate_id},
+    )
+    row = _source_side(review, fact, with_id=True)
+    candidate = _candidate_side(review.candidate, with_id=True)
+    labels = [
+        ("name", _("Name")),
+        ("id_number", _("ID number")),
+        ("sex", _("Sex")),
+        ("birth_date", _("Birth date")),
+        ("address", _("Address")),
+    ]
+    comparison = []
+    for key, label in labels:
+        a = row.get("clear", {}).get(key, row.get(key))
+        b = candidate.get("clear", {}).get(key, candidate.get(key))
+        comparison.append(
+            {
+                "label": label,
+                "row": row.get(key) or "",
+                "candidate": candidate.get(key) or "",
+                "differs": bool(a and b and a != b),
+            }
+        )
+    context = {
+        "review": review,
+        "source_label": SOURCES.get(review.source, review.source),
+        "comparison": comparison,
+        "form": form,
+        "may_decide": may_decide,
+    }
+    return render(request, "sources/review_detail.html", context)
