@@ -78,41 +78,6 @@ def _delta_file(city: Path, work: Path, rows: int = 10_000) -> Path:
     return delta
 
 
-def _assignments():
-    """(file, row, person_id, noid, method) of every fact row in the database."""
-    import polars as pl
-    from django.db import connection
-
-    from minsheng.sources.models import FACT_MODELS
-    from minsheng.sources.registry import source
-
-    frames = []
-    with connection.cursor() as cursor:
-        for name, model in FACT_MODELS.items():
-            id_col = source(name).id_column
-            cursor.execute(
-                f"SELECT b.file_name, f.row, f.person_id, f.{id_col}_hash IS NULL, "
-                f"f.link_method, f.{id_col}_hash FROM {model._meta.db_table} f "
-                "JOIN sources_batch b ON b.id = f.batch_id"
-            )
-            rows = cursor.fetchall()
-            frames.append(
-                pl.DataFrame(
-                    rows,
-                    schema={
-                        "file": pl.String,
-                        "row": pl.Int64,
-                        "person_id": pl.Int64,
-                        "noid": pl.Boolean,
-                        "method": pl.String,
-                        "id_hash": pl.String,
-                    },
-                    orient="row",
-                )
-            )
-    return pl.concat(frames)
-
-
 def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -134,7 +99,7 @@ def main() -> int:
     from django.core.management import call_command
 
     from minsheng.lib.crypto import generate_key_file
-    from minsheng.sources import linkage
+    from minsheng.sources import evaluation, linkage
     from minsheng.sources.actions import do_ingest_file, do_ingest_folder
     from minsheng.sources.models import Batch
 
@@ -164,21 +129,13 @@ def main() -> int:
     print(f"  stage archive  {archive_s:7.1f} s")
 
     truth = pl.read_parquet(city / "truth" / "rows.parquet")
-    assign = _assignments()
+    assign = evaluation.fact_assignments()
     ours = linkage.evaluate(assign, truth)
-    base_assign = assign.select(
-        "file",
-        "row",
-        "noid",
-        person_id=pl.when(pl.col("id_hash").is_not_null()).then(
-            pl.col("id_hash").rank("dense").cast(pl.Int64)
-        ),
-    )
-    base = linkage.evaluate(base_assign, truth)
+    base = linkage.evaluate(evaluation.id_only_baseline(assign), truth)
     noid_rows = assign.filter(pl.col("noid")).height
     review = assign.filter(pl.col("method").is_in(["review", "id_conflict"])).height
     clerical = assign.filter(pl.col("noid") & (pl.col("method") == "review")).height
-    clerical_share = clerical / noid_rows if noid_rows else 0.0
+    clerical_share = evaluation.clerical_share(assign)
     print(f"  linkage: {ours}")
     print(f"  baseline (ID only): {base}")
     print(f"  review queue: {review} rows ({clerical} of {noid_rows} no-ID rows)")

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from minsheng.audit.actions import record_event
 from minsheng.audit.models import EventType, Result
 from minsheng.keys import provider
+from minsheng.lib import failpoints
 from minsheng.residents import archive
 from minsheng.residents.models import Person, Resident
 
@@ -66,10 +67,19 @@ def file_sha256(path: Path) -> str:
 # -- encryption of whole columns -------------------------------------------------------
 
 # Same plaintext → same token within a process: each distinct value is encrypted and
-# hashed once, across all batches of a run (an ID appears in many sources).
-_HASHES: dict[str, str] = {}
-_TOKENS: dict[str, str] = {}
+# hashed once, across all batches of a run (an ID appears in many sources). The caches
+# belong to one provider: a new key (file) starts them afresh.
+_CACHES: dict[str, dict[str, str]] = {"hash": {}, "token": {}}
+_CACHE_OWNER: list[object] = [None]
 _CACHE_LIMIT = 3_000_000
+
+
+def _cache(kind: str) -> dict[str, str]:
+    if _CACHE_OWNER[0] is not provider():
+        _CACHE_OWNER[0] = provider()
+        for cache in _CACHES.values():
+            cache.clear()
+    return _CACHES[kind]
 
 
 def _mapped(values: pl.Series, cache: dict[str, str], fn: Callable[[str], str]) -> pl.Series:
@@ -92,11 +102,11 @@ def _mapped(values: pl.Series, cache: dict[str, str], fn: Callable[[str], str]) 
 
 
 def blind_index(values: pl.Series) -> pl.Series:
-    return _mapped(values, _HASHES, provider().blind_index)
+    return _mapped(values, _cache("hash"), provider().blind_index)
 
 
 def encrypt(values: pl.Series) -> pl.Series:
-    return _mapped(values, _TOKENS, provider().encrypt)
+    return _mapped(values, _cache("token"), provider().encrypt)
 
 
 # -- claiming a batch ------------------------------------------------------------------
@@ -146,24 +156,18 @@ INDEX_SCHEMA = {
 
 
 def load_index() -> pl.DataFrame:
+    """The person index as linkage reads it (see linkage.link_batch)."""
     with connection.cursor() as cursor:
+        # the date as ISO text on both databases, parsed once by Polars
         cursor.execute(
-            "SELECT id, id_hash, name, sex, birth_date, phone_hash, address, district_code "
-            "FROM residents_person"
+            "SELECT id, id_hash, name, sex, CAST(birth_date AS text), phone_hash, address, "
+            "district_code FROM residents_person"
         )
         rows = cursor.fetchall()
-    df = (
-        pl.DataFrame(
-            rows,
-            schema={k: (pl.String if v == pl.Date else v) for k, v in INDEX_SCHEMA.items()},
-            orient="row",
-        )
-        if rows and isinstance(rows[0][4], str | type(None))
-        else pl.DataFrame(rows, schema=INDEX_SCHEMA, orient="row")
+    schema = {**INDEX_SCHEMA, "birth_date": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+        pl.col("birth_date").str.to_date(strict=False)
     )
-    if df.schema["birth_date"] == pl.String:
-        df = df.with_columns(pl.col("birth_date").str.to_date(strict=False))
-    return df
 
 
 # -- preparing a parsed file -----------------------------------------------------------
@@ -483,6 +487,7 @@ def _load(batch: Batch, parsed: ParsedFile, report: Progress) -> dict:
     insert_frame(FACT_MODELS[src.name]._meta.db_table, facts)
     insert_frame(QuarantinedRow._meta.db_table, _quarantine_frame(batch, parsed))
     _fill_person_attributes(records, links, index)
+    failpoints.reach("ingest.after_facts")
     lap("load")
     reviews = _reviews(batch, links)
     methods = links.get_column("method").value_counts()
