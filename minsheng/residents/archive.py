@@ -18,6 +18,7 @@ plus the households they belong to for the household aggregates.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from minsheng.lib.retirement import CATEGORIES, retirement
 from minsheng.sources import registry
+from minsheng.sources.bulk import indexes_deferred
 from minsheng.sources.models import FACT_MODELS, encrypted
 from minsheng.sources.parse import _code_map
 
@@ -416,11 +418,11 @@ def plan(scoped: bool) -> Plan:
 # -- derived items ---------------------------------------------------------------------
 
 
-def _derived_passes() -> list[dict[str, str]]:
-    """Derived items as UPDATE passes; a pass may use the results of earlier ones."""
+def _row_derivations() -> dict[str, str]:
+    """Derived items computed from the resolved items of the same row, in dependency order:
+    a later expression may name an earlier derived column (see `_inline`)."""
     t, fa = true(), false()
     as_of = param_date()
-    r = "residents_resident"
     cadre = "insurance_employee_pension_scheme = '120'"
     category = (
         f"CASE WHEN identity_sex = '1' THEN 'male' WHEN {cadre} THEN 'female_cadre' "
@@ -430,68 +432,102 @@ def _derived_passes() -> list[dict[str, str]]:
         f"(SELECT {{col}} FROM residents_retirementage ra WHERE ra.birth_month = "
         f"{month_start('identity_birth_date')} AND ra.category = {category})"
     )
+    return {
+        "identity_age": years_between("identity_birth_date", as_of),
+        "identity_death_source": "identity_death_date_src",
+        "identity_survival_status": "CASE WHEN identity_death_date IS NULL THEN '1' "
+        "WHEN identity_death_date_src IN ('gongan_death', 'wj_death', 'gongan_hukou') "
+        "THEN '2' ELSE '3' END",
+        "residence_district": "CASE WHEN residence_grid IS NOT NULL "
+        "THEN substr(residence_grid, 1, 6) END",
+        "residence_street": "(SELECT a.name FROM geo_area a WHERE a.code = "
+        "substr(residence_grid, 1, 9))",
+        "residence_community": "(SELECT a.name FROM geo_area a WHERE a.code = "
+        "substr(residence_grid, 1, 12))",
+        "residence_building_unit_room": "(SELECT h.address FROM geo_house h WHERE h.code = "
+        "residence_doorplate_code)",
+        "unemployment_duration_months": f"CASE WHEN unemployment_registered = {t} THEN "
+        f"{months_between('unemployment_registration_date', as_of)} END",
+        "insurance_any_pension": f"CASE WHEN insurance_employee_pension_status IN ('1', '4') "
+        f"OR insurance_resident_pension_status IN ('1', '4') THEN {t} ELSE {fa} END",
+        "insurance_statutory_retirement_age": retire.format(col="ra.age_months"),
+        "insurance_statutory_retirement_date": retire.format(col="ra.retire_date"),
+        "benefits_next_certification_due": "CASE WHEN benefits_pension_type IS NOT NULL "
+        f"THEN {add_months('benefits_last_certification_date', 12)} END",
+        "education_recent_graduate": f"CASE WHEN education_level IN ('11', '14', '21', '31') "
+        f"AND education_graduation_date > {add_months(as_of, -24)} "
+        f"AND education_graduation_date <= {as_of} THEN {t} ELSE {fa} END",
+        "disability_severe": f"CASE WHEN disability_grade IN ('1', '2') THEN {t} "
+        f"WHEN disability_grade IS NULL THEN NULL ELSE {fa} END",
+        # 机关事业单位 are section S of GB/T 4754; other employers' sections need the
+        # enterprise register's industry mapped, which 市场监管 does not export as a code.
+        "employment_industry": "CASE WHEN employment_employer LIKE '%%机关%%' "
+        "OR employment_employer LIKE '%%事业%%' OR employment_employer LIKE '%%学校%%' "
+        "OR employment_employer LIKE '%%医院%%' THEN 'S' END",
+        # the household's figure replaces this for registered households (_household_sql)
+        "assistance_household_dibao": "assistance_dibao",
+        "education_in_school": f"CASE WHEN identity_age BETWEEN 6 AND 15 THEN {t} "
+        f"WHEN education_graduation_date > {as_of} THEN {t} ELSE {fa} END",
+        "employment_status": f"CASE WHEN benefits_pension_type IS NOT NULL THEN '4' "
+        f"WHEN education_in_school = {t} THEN '5' "
+        f"WHEN unemployment_registered = {t} THEN '2' "
+        f"WHEN employment_form IS NOT NULL OR insurance_insured_identity IN ('1', '2') "
+        f"THEN '1' ELSE '3' END",
+    }
+
+
+def _inline(resolved: dict[str, str]) -> dict[str, str]:
+    """Every archive column as one SQL expression over the views: resolved items as they
+    are, derived ones with the columns they name replaced by those columns' expressions."""
+    out = dict(resolved)
+    for name, expr in _row_derivations().items():
+        out[name] = re.sub(
+            r"\b([a-z]+_[a-z0-9_]+)\b",
+            lambda m: f"({out[m.group(1)]})" if m.group(1) in out else m.group(1),
+            expr,
+        )
+    return out
+
+
+HOUSEHOLDS = "archive_households"
+
+
+def _household_sql(scoped: bool) -> list[str]:
+    """Household aggregates: one grouped pass over the households concerned, then one
+    update of their members."""
+    t, fa = true(), false()
+    as_of = param_date()
+    r = "residents_resident"
+    concerned = (
+        f"WHERE hukou_household_number IN (SELECT hukou_household_number FROM {r} "
+        f"WHERE person_id IN (SELECT person_id FROM {TOUCHED}))"
+        if scoped
+        else "WHERE hukou_household_number IS NOT NULL"
+    )
+    working_age = (
+        f"identity_survival_status = '1' AND identity_age >= 16 "
+        f"AND insurance_statutory_retirement_date > {as_of}"
+    )
     return [
-        {
-            "identity_age": years_between("identity_birth_date", as_of),
-            "identity_death_source": "identity_death_date_src",
-            "identity_survival_status": "CASE WHEN identity_death_date IS NULL THEN '1' "
-            "WHEN identity_death_date_src IN ('gongan_death', 'wj_death', 'gongan_hukou') "
-            "THEN '2' ELSE '3' END",
-            "residence_district": "CASE WHEN residence_grid IS NOT NULL "
-            "THEN substr(residence_grid, 1, 6) END",
-            "residence_street": "(SELECT a.name FROM geo_area a WHERE a.code = "
-            "substr(residence_grid, 1, 9))",
-            "residence_community": "(SELECT a.name FROM geo_area a WHERE a.code = "
-            "substr(residence_grid, 1, 12))",
-            "residence_building_unit_room": "(SELECT h.address FROM geo_house h WHERE h.code = "
-            "residence_doorplate_code)",
-            "unemployment_duration_months": f"CASE WHEN unemployment_registered = {t} THEN "
-            f"{months_between('unemployment_registration_date', as_of)} END",
-            "insurance_any_pension": f"CASE WHEN insurance_employee_pension_status IN ('1', '4') "
-            f"OR insurance_resident_pension_status IN ('1', '4') THEN {t} ELSE {fa} END",
-            "insurance_statutory_retirement_age": retire.format(col="ra.age_months"),
-            "insurance_statutory_retirement_date": retire.format(col="ra.retire_date"),
-            "benefits_next_certification_due": "CASE WHEN benefits_pension_type IS NOT NULL "
-            f"THEN {add_months('benefits_last_certification_date', 12)} END",
-            "education_recent_graduate": f"CASE WHEN education_level IN ('11', '14', '21', '31') "
-            f"AND education_graduation_date > {add_months(as_of, -24)} "
-            f"AND education_graduation_date <= {as_of} THEN {t} ELSE {fa} END",
-            "disability_severe": f"CASE WHEN disability_grade IN ('1', '2') THEN {t} "
-            f"WHEN disability_grade IS NULL THEN NULL ELSE {fa} END",
-            "employment_industry": "CASE WHEN employment_employer LIKE '%%机关%%' "
-            "OR employment_employer LIKE '%%事业%%' OR employment_employer LIKE '%%学校%%' "
-            "OR employment_employer LIKE '%%医院%%' THEN 'S' END",
-        },
-        {
-            "education_in_school": f"CASE WHEN identity_age BETWEEN 6 AND 15 THEN {t} "
-            f"WHEN education_graduation_date > {as_of} THEN {t} ELSE {fa} END",
-        },
-        {
-            "employment_status": f"CASE WHEN benefits_pension_type IS NOT NULL THEN '4' "
-            f"WHEN education_in_school = {t} THEN '5' "
-            f"WHEN unemployment_registered = {t} THEN '2' "
-            f"WHEN employment_form IS NOT NULL OR insurance_insured_identity IN ('1', '2') "
-            f"THEN '1' ELSE '3' END",
-        },
-        {
-            "hukou_household_size": f"CASE WHEN hukou_household_number IS NULL THEN NULL ELSE "
-            f"(SELECT COUNT(*) FROM {r} o WHERE o.hukou_household_number = "
-            f"{r}.hukou_household_number AND o.hukou_status = '1') END",
-            "assistance_household_dibao": f"CASE WHEN hukou_household_number IS NULL THEN "
-            f"(CASE WHEN assistance_dibao = {t} THEN {t} ELSE {fa} END) WHEN EXISTS "
-            f"(SELECT 1 FROM {r} o WHERE o.hukou_household_number = {r}.hukou_household_number "
-            f"AND o.assistance_dibao = {t}) THEN {t} ELSE {fa} END",
-            "employment_zero_employment_household": f"CASE WHEN hukou_household_number IS NULL "
-            f"THEN NULL WHEN EXISTS (SELECT 1 FROM {r} o WHERE o.hukou_household_number = "
-            f"{r}.hukou_household_number AND o.identity_survival_status = '1' "
-            f"AND o.identity_age >= 16 AND o.insurance_statutory_retirement_date > {as_of}) "
-            f"AND NOT EXISTS (SELECT 1 FROM {r} o WHERE o.hukou_household_number = "
-            f"{r}.hukou_household_number AND o.employment_status = '1') THEN {t} ELSE {fa} END",
-        },
+        f"DROP TABLE IF EXISTS {HOUSEHOLDS}",
+        f"CREATE TEMPORARY TABLE {HOUSEHOLDS} AS SELECT hukou_household_number AS number, "
+        f"SUM(CASE WHEN hukou_status = '1' THEN 1 ELSE 0 END) AS size, "
+        f"MAX(CASE WHEN assistance_dibao = {t} THEN 1 ELSE 0 END) AS dibao, "
+        f"MAX(CASE WHEN {working_age} THEN 1 ELSE 0 END) AS working_age, "
+        f"MAX(CASE WHEN employment_status = '1' THEN 1 ELSE 0 END) AS employed "
+        f"FROM {r} {concerned} GROUP BY hukou_household_number",
+        f"CREATE UNIQUE INDEX {HOUSEHOLDS}_number ON {HOUSEHOLDS} (number)",
+        f"UPDATE {r} SET "
+        f"hukou_household_size = (SELECT h.size FROM {HOUSEHOLDS} h "
+        f"WHERE h.number = {r}.hukou_household_number), "
+        f"assistance_household_dibao = COALESCE((SELECT CASE WHEN h.dibao = 1 THEN {t} "
+        f"ELSE {fa} END FROM {HOUSEHOLDS} h WHERE h.number = {r}.hukou_household_number), "
+        f"assistance_dibao), "
+        f"employment_zero_employment_household = (SELECT CASE WHEN h.working_age = 1 "
+        f"AND h.employed = 0 THEN {t} ELSE {fa} END FROM {HOUSEHOLDS} h "
+        f"WHERE h.number = {r}.hukou_household_number) {concerned}",
+        f"DROP TABLE {HOUSEHOLDS}",
     ]
-
-
-HOUSEHOLD_PASS = 3
 
 
 def ensure_retirement_table() -> None:
@@ -535,7 +571,7 @@ def _fill_touched(cursor, person_ids_sql: str | None, params: list | None = None
 def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
     ensure_retirement_table()
     p = plan(scoped)
-    names = list(p.columns)
+    columns = _inline(p.columns)
     person_filter = f"WHERE p.id IN (SELECT person_id FROM {TOUCHED})" if scoped else ""
     if scoped:
         cursor.execute(
@@ -551,34 +587,26 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
         "community_code": f"COALESCE(substr({grid}, 1, 12), '')",
         "grid_code": f"COALESCE({grid}, '')",
     }
-    select = ", ".join(f"{expr} AS {name}" for name, expr in p.columns.items())
-    scope = ", ".join(f"{expr}" for expr in scope_cols.values())
+    select = ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
+    scope = ", ".join(scope_cols.values())
     joins = " ".join(f"LEFT JOIN {v} ON {v.rsplit(' ', 1)[1]}.person_id = p.id" for v in p.views)
     sql = (
         f"INSERT INTO residents_resident (person_id, as_of, refreshed_at, "
-        f"{', '.join(scope_cols)}, {', '.join(names)}) "
+        f"{', '.join(scope_cols)}, {', '.join(columns)}) "
         f"SELECT p.id, %(as_of)s, %(now)s, {scope}, {select} "
         f"FROM residents_person p {joins} {person_filter}"
     )
     params = {"as_of": as_of, "now": now}
     if not _pg():
         params = {"as_of": as_of.isoformat(), "now": now.replace(tzinfo=None).isoformat(" ")}
-    cursor.execute(sql, params)
+    if scoped:
+        cursor.execute(sql, params)
+    else:
+        with indexes_deferred("residents_resident"):
+            cursor.execute(sql, params)
     inserted = cursor.rowcount
-    passes = _derived_passes()
-    for n, updates in enumerate(passes):
-        sets = ", ".join(f"{col} = {expr}" for col, expr in updates.items())
-        if scoped and n == HOUSEHOLD_PASS:
-            # household aggregates: every member of a touched person's household
-            where = (
-                "WHERE hukou_household_number IN (SELECT hukou_household_number FROM "
-                f"residents_resident WHERE person_id IN (SELECT person_id FROM {TOUCHED}))"
-            )
-        elif scoped:
-            where = f"WHERE person_id IN (SELECT person_id FROM {TOUCHED})"
-        else:
-            where = ""
-        cursor.execute(f"UPDATE residents_resident SET {sets} {where}", params)
+    for statement in _household_sql(scoped):
+        cursor.execute(statement, params)
     return inserted
 
 

@@ -29,7 +29,7 @@ from minsheng.residents import archive
 from minsheng.residents.models import Person, Resident
 
 from . import registry
-from .bulk import insert_frame, json_column
+from .bulk import indexes_deferred, insert_frame, json_column
 from .linkage import link_batch
 from .models import (
     FACT_MODELS,
@@ -484,7 +484,12 @@ def _load(batch: Batch, parsed: ParsedFile, report: Progress) -> dict:
     links = _new_persons(batch, records, links, crypt, now)
     persons_created = links.filter(pl.col("new_key").is_not_null())["new_key"].n_unique()
     facts = _fact_frame(batch, parsed, crypt, links, now)
-    insert_frame(FACT_MODELS[src.name]._meta.db_table, facts)
+    table = FACT_MODELS[src.name]._meta.db_table
+    if facts.height > FACT_MODELS[src.name].objects.count():
+        with indexes_deferred(table):
+            insert_frame(table, facts)
+    else:
+        insert_frame(table, facts)
     insert_frame(QuarantinedRow._meta.db_table, _quarantine_frame(batch, parsed))
     _fill_person_attributes(records, links, index)
     failpoints.reach("ingest.after_facts")
