@@ -36,6 +36,7 @@ demo: venv
 		MINSHENG_DEBUG=1 $(BIN)/minsheng synth --scale $(SCALE) --seed $(SEED) --out $(CITY_DIR); \
 	else echo "Synthetic city already in $(CITY_DIR)"; fi
 	MINSHENG_DEBUG=1 $(BIN)/minsheng load_city $(CITY_DIR)
+	MINSHENG_DEBUG=1 $(BIN)/minsheng ingest $(CITY_DIR)/exports
 	MINSHENG_DEBUG=1 $(BIN)/minsheng create_demo_accounts
 	@echo ""
 	@echo "Minsheng is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"

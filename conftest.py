@@ -147,3 +147,16 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def crypto(tmp_path, settings):
+    """A key file of the test's own. The provider is cached per process, so it is replaced
+    for the test and forgotten afterwards: no other test decrypts with this key."""
+    from minsheng import keys
+    from minsheng.lib.crypto import generate_key_file
+
+    settings.KEY_FILE = generate_key_file(tmp_path / "minsheng.key")
+    keys.provider.cache_clear()
+    yield keys.provider()
+    keys.provider.cache_clear()

@@ -14,8 +14,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from minsheng import keys
-from minsheng.lib.crypto import generate_key_file
 from minsheng.lib.idcard import check_char
 from minsheng.residents.models import Person, Resident
 from minsheng.sources.models import Batch, BatchStatus, fact_model
@@ -33,16 +31,6 @@ PHONE_OLD = "13900001111"
 ADDRESS_NOW = "海勃湾区新华街道清泉社区5号楼2单元301"
 ADDRESS_OLD = "海勃湾区新华街道清泉社区9号楼1单元102"
 LOADED = timezone.make_aware(datetime(2026, 3, 5, 9, 0))
-
-
-@pytest.fixture
-def crypto(tmp_path, settings):
-    # The provider is cached per process; a test's own key file must replace it and then
-    # be forgotten so that no other test decrypts with it.
-    settings.KEY_FILE = generate_key_file(tmp_path / "minsheng.key")
-    keys.provider.cache_clear()
-    yield keys.provider()
-    keys.provider.cache_clear()
 
 
 def make_batch(source: str, day: str) -> Batch:

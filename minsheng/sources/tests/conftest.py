@@ -12,8 +12,6 @@ from datetime import date, datetime
 import pytest
 from django.utils import timezone
 
-from minsheng import keys
-from minsheng.lib.crypto import generate_key_file
 from minsheng.lib.idcard import check_char
 from minsheng.residents.models import Person
 from minsheng.sources.models import (
@@ -34,16 +32,6 @@ ZHANG_ID = id_number("15030219900101123")
 LI_ID = id_number("15030419700505301")
 BAD_ID = "15030219900101123Y"
 LOADED = timezone.make_aware(datetime(2026, 3, 5, 9, 0))
-
-
-@pytest.fixture
-def crypto(tmp_path, settings):
-    # The provider is cached per process; a test's own key file must replace it and then
-    # be forgotten so that no other test decrypts with it.
-    settings.KEY_FILE = generate_key_file(tmp_path / "minsheng.key")
-    keys.provider.cache_clear()
-    yield keys.provider()
-    keys.provider.cache_clear()
 
 
 @pytest.fixture
