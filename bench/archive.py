@@ -100,7 +100,7 @@ def main() -> int:
 
     from minsheng.lib.crypto import generate_key_file
     from minsheng.sources import evaluation, linkage
-    from minsheng.sources.actions import do_ingest_file, do_ingest_folder
+    from minsheng.sources.actions import do_ingest_file, do_refresh_archive, ordered
     from minsheng.sources.models import Batch
 
     key = Path(os.environ["MINSHENG_KEY_FILE"])
@@ -108,10 +108,17 @@ def main() -> int:
         generate_key_file(key)
     call_command("migrate", verbosity=0)
 
+    # what `minsheng ingest DIR` does (do_ingest_folder), with the archive rebuild timed apart
     t0 = time.perf_counter()
-    batches = do_ingest_folder(city / "exports", as_of=AS_OF)
+    batches = [
+        do_ingest_file(path, source=src.name, refresh_archive=False)
+        for path, src in ordered((city / "exports").iterdir())
+    ]
+    t_archive = time.perf_counter()
+    do_refresh_archive(as_of=AS_OF)
     wall = time.perf_counter() - t0
-    archive_s = wall - sum(sum(b.timings.values()) for b in batches)
+    archive_s = time.perf_counter() - t_archive
+    other_s = t_archive - t0 - sum(sum(b.timings.values()) for b in batches)
 
     stages: dict[str, float] = {}
     for b in batches:
@@ -126,7 +133,8 @@ def main() -> int:
         )
     for stage, secs in stages.items():
         print(f"  stage {stage:<8} {secs:7.1f} s  {rows / secs if secs else 0:>12,.0f} rows/s")
-    print(f"  stage archive  {archive_s:7.1f} s")
+    print(f"  stage archive  {archive_s:7.1f} s  {rows / archive_s:>12,.0f} rows/s")
+    print(f"  other          {other_s:7.1f} s  (hashing files, batch bookkeeping, audit)")
 
     truth = pl.read_parquet(city / "truth" / "rows.parquet")
     assign = evaluation.fact_assignments()

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from minsheng.lib.retirement import CATEGORIES, retirement
 from minsheng.sources import registry
-from minsheng.sources.bulk import indexes_deferred
+from minsheng.sources.bulk import analyze, indexes_deferred
 from minsheng.sources.models import FACT_MODELS, encrypted
 from minsheng.sources.parse import _code_map
 
@@ -338,13 +338,15 @@ def _view_sql(view: View, items: dict[str, str], hashes: dict[str, str], scoped:
     where = ["f.person_id IS NOT NULL"]
     if view.where:
         where.append(f"({view.where})")
-    if scoped:
-        where.append(f"f.person_id IN (SELECT person_id FROM {TOUCHED})")
+    # a join (not IN) lets the planner walk the person index for a small touched set
+    source = (
+        f"{TOUCHED} tt JOIN {table} f ON f.person_id = tt.person_id" if scoped else (f"{table} f")
+    )
     return (
         f"(SELECT * FROM (SELECT f.person_id, {', '.join(cols)}, {view.date} AS d, "
         f"ROW_NUMBER() OVER (PARTITION BY f.person_id ORDER BY ({view.date}) IS NULL, "
         f"{view.date} DESC, f.batch_id DESC, f.row DESC) AS rn "
-        f"FROM {table} f WHERE {' AND '.join(where)}) t WHERE rn = 1) {view.alias}"
+        f"FROM {source} WHERE {' AND '.join(where)}) t WHERE rn = 1) {view.alias}"
     )
 
 
@@ -464,8 +466,6 @@ def _row_derivations() -> dict[str, str]:
         "employment_industry": "CASE WHEN employment_employer LIKE '%%机关%%' "
         "OR employment_employer LIKE '%%事业%%' OR employment_employer LIKE '%%学校%%' "
         "OR employment_employer LIKE '%%医院%%' THEN 'S' END",
-        # the household's figure replaces this for registered households (_household_sql)
-        "assistance_household_dibao": "assistance_dibao",
         "education_in_school": f"CASE WHEN identity_age BETWEEN 6 AND 15 THEN {t} "
         f"WHEN education_graduation_date > {as_of} THEN {t} ELSE {fa} END",
         "employment_status": f"CASE WHEN benefits_pension_type IS NOT NULL THEN '4' "
@@ -490,44 +490,51 @@ def _inline(resolved: dict[str, str]) -> dict[str, str]:
 
 
 HOUSEHOLDS = "archive_households"
+STAGED = "archive_staged"
+HOUSEHOLD_INPUTS = (
+    "person_id, hukou_household_number, hukou_status, assistance_dibao, identity_survival_status, "
+    "identity_age, insurance_statutory_retirement_date, employment_status"
+)
 
 
-def _household_sql(scoped: bool) -> list[str]:
-    """Household aggregates: one grouped pass over the households concerned, then one
-    update of their members."""
-    t, fa = true(), false()
+def _households_sql(scoped: bool) -> str:
+    """Per household (of the staged residents): size, any 低保 member, any member of working
+    age, any member employed. A scoped rebuild also counts the household's members that
+    were not rebuilt, from the archive."""
+    t = true()
     as_of = param_date()
-    r = "residents_resident"
-    concerned = (
-        f"WHERE hukou_household_number IN (SELECT hukou_household_number FROM {r} "
-        f"WHERE person_id IN (SELECT person_id FROM {TOUCHED}))"
-        if scoped
-        else "WHERE hukou_household_number IS NOT NULL"
-    )
+    members = f"SELECT {HOUSEHOLD_INPUTS} FROM {STAGED}"
+    if scoped:
+        members += (
+            f" UNION ALL SELECT {HOUSEHOLD_INPUTS} FROM residents_resident r "
+            f"WHERE r.hukou_household_number IN (SELECT hukou_household_number FROM {STAGED}) "
+            f"AND r.person_id NOT IN (SELECT person_id FROM {STAGED})"
+        )
     working_age = (
         f"identity_survival_status = '1' AND identity_age >= 16 "
         f"AND insurance_statutory_retirement_date > {as_of}"
     )
-    return [
-        f"DROP TABLE IF EXISTS {HOUSEHOLDS}",
+    return (
         f"CREATE TEMPORARY TABLE {HOUSEHOLDS} AS SELECT hukou_household_number AS number, "
         f"SUM(CASE WHEN hukou_status = '1' THEN 1 ELSE 0 END) AS size, "
         f"MAX(CASE WHEN assistance_dibao = {t} THEN 1 ELSE 0 END) AS dibao, "
         f"MAX(CASE WHEN {working_age} THEN 1 ELSE 0 END) AS working_age, "
         f"MAX(CASE WHEN employment_status = '1' THEN 1 ELSE 0 END) AS employed "
-        f"FROM {r} {concerned} GROUP BY hukou_household_number",
-        f"CREATE UNIQUE INDEX {HOUSEHOLDS}_number ON {HOUSEHOLDS} (number)",
-        f"UPDATE {r} SET "
-        f"hukou_household_size = (SELECT h.size FROM {HOUSEHOLDS} h "
-        f"WHERE h.number = {r}.hukou_household_number), "
-        f"assistance_household_dibao = COALESCE((SELECT CASE WHEN h.dibao = 1 THEN {t} "
-        f"ELSE {fa} END FROM {HOUSEHOLDS} h WHERE h.number = {r}.hukou_household_number), "
-        f"assistance_dibao), "
-        f"employment_zero_employment_household = (SELECT CASE WHEN h.working_age = 1 "
-        f"AND h.employed = 0 THEN {t} ELSE {fa} END FROM {HOUSEHOLDS} h "
-        f"WHERE h.number = {r}.hukou_household_number) {concerned}",
-        f"DROP TABLE {HOUSEHOLDS}",
-    ]
+        f"FROM ({members}) m WHERE hukou_household_number IS NOT NULL "
+        f"GROUP BY hukou_household_number"
+    )
+
+
+def _household_columns() -> dict[str, str]:
+    """The household aggregates of a resident, from its household's row `h`."""
+    t, fa = true(), false()
+    return {
+        "hukou_household_size": "h.size",
+        "assistance_household_dibao": f"CASE WHEN h.dibao = 1 THEN {t} WHEN h.dibao = 0 "
+        f"THEN {fa} ELSE assistance_dibao END",
+        "employment_zero_employment_household": f"CASE WHEN h.number IS NULL THEN NULL "
+        f"WHEN h.working_age = 1 AND h.employed = 0 THEN {t} ELSE {fa} END",
+    }
 
 
 def ensure_retirement_table() -> None:
@@ -569,17 +576,24 @@ def _fill_touched(cursor, person_ids_sql: str | None, params: list | None = None
 
 
 def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
+    """Resolve the persons in scope into a staging table, aggregate their households, then
+    replace their archive rows in one INSERT (no UPDATE of wide rows: on PostgreSQL that
+    would write every row twice)."""
     ensure_retirement_table()
+    if _pg():
+        # JIT-compiling a statement of a few hundred expressions costs more than it saves;
+        # the window sorts want memory; the planner needs the touched set's size.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        if scoped:
+            analyze(TOUCHED)
     p = plan(scoped)
     columns = _inline(p.columns)
-    person_filter = f"WHERE p.id IN (SELECT person_id FROM {TOUCHED})" if scoped else ""
-    if scoped:
-        cursor.execute(
-            f"DELETE FROM residents_resident WHERE person_id IN (SELECT person_id FROM {TOUCHED})"
-        )
-    else:
-        cursor.execute("DELETE FROM residents_resident")
-    now = timezone.now()
+    persons = (
+        f"{TOUCHED} tp JOIN residents_person p ON p.id = tp.person_id"
+        if scoped
+        else "residents_person p"
+    )
     grid = p.columns.get("residence_grid", "NULL")
     scope_cols = {
         "district_code": f"COALESCE(substr({grid}, 1, 6), '')",
@@ -587,26 +601,61 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
         "community_code": f"COALESCE(substr({grid}, 1, 12), '')",
         "grid_code": f"COALESCE({grid}, '')",
     }
-    select = ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
-    scope = ", ".join(scope_cols.values())
+    staged = ", ".join(f"{expr} AS {name}" for name, expr in {**scope_cols, **columns}.items())
     joins = " ".join(f"LEFT JOIN {v} ON {v.rsplit(' ', 1)[1]}.person_id = p.id" for v in p.views)
-    sql = (
-        f"INSERT INTO residents_resident (person_id, as_of, refreshed_at, "
-        f"{', '.join(scope_cols)}, {', '.join(columns)}) "
-        f"SELECT p.id, %(as_of)s, %(now)s, {scope}, {select} "
-        f"FROM residents_person p {joins} {person_filter}"
-    )
+    now = timezone.now()
     params = {"as_of": as_of, "now": now}
     if not _pg():
         params = {"as_of": as_of.isoformat(), "now": now.replace(tzinfo=None).isoformat(" ")}
+    for table in (STAGED, HOUSEHOLDS):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {STAGED} AS SELECT p.id AS person_id, {staged} "
+        f"FROM {persons} {joins}",
+        params,
+    )
+    cursor.execute(f"CREATE UNIQUE INDEX {STAGED}_person ON {STAGED} (person_id)")
+    analyze(STAGED)
+    cursor.execute(_households_sql(scoped), params)
+    cursor.execute(f"CREATE UNIQUE INDEX {HOUSEHOLDS}_number ON {HOUSEHOLDS} (number)")
+    analyze(HOUSEHOLDS)
     if scoped:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"DELETE FROM residents_resident WHERE person_id IN (SELECT person_id FROM {STAGED})"
+        )
+    else:
+        cursor.execute("DELETE FROM residents_resident")
+    household = _household_columns()
+    names = [*scope_cols, *columns]
+    insert = (
+        f"INSERT INTO residents_resident (person_id, as_of, refreshed_at, {', '.join(names)}, "
+        f"{', '.join(household)}) SELECT s.person_id, %(as_of)s, %(now)s, "
+        f"{', '.join(f's.{n}' for n in names)}, {', '.join(household.values())} "
+        f"FROM {STAGED} s LEFT JOIN {HOUSEHOLDS} h ON h.number = s.hukou_household_number"
+    )
+    if scoped:
+        cursor.execute(insert, params)
     else:
         with indexes_deferred("residents_resident"):
-            cursor.execute(sql, params)
+            cursor.execute(insert, params)
     inserted = cursor.rowcount
-    for statement in _household_sql(scoped):
-        cursor.execute(statement, params)
+    if scoped:
+        # household members who were not rebuilt still see their household change
+        sets = ", ".join(
+            f"{col} = (SELECT {expr} FROM {HOUSEHOLDS} h WHERE h.number = "
+            f"residents_resident.hukou_household_number)"
+            for col, expr in household.items()
+        )
+        cursor.execute(
+            f"UPDATE residents_resident SET {sets} WHERE hukou_household_number IN "
+            f"(SELECT number FROM {HOUSEHOLDS}) AND person_id NOT IN "
+            f"(SELECT person_id FROM {STAGED})",
+            params,
+        )
+    for table in (STAGED, HOUSEHOLDS):
+        cursor.execute(f"DROP TABLE {table}")
+    if not scoped:
+        analyze("residents_resident")
     return inserted
 
 

@@ -70,7 +70,7 @@ def _resident_fields() -> dict[str, object]:
         name = field_name(item.code)
         attrs[name] = _item_field(item)
         if item.encrypted:
-            attrs[f"{name}_hash"] = models.CharField(max_length=64, null=True, db_index=True)
+            attrs[f"{name}_hash"] = models.CharField(max_length=64, null=True)
         if item.keep_provenance:
             attrs[f"{name}_src"] = models.CharField(max_length=32, null=True)
             attrs[f"{name}_at"] = models.DateField(null=True)
@@ -82,10 +82,10 @@ class ResidentBase(models.Model):
         Person, models.CASCADE, primary_key=True, related_name="resident", db_constraint=False
     )
     # Scope: copied from residence.grid so area filtering is one indexed equality.
-    district_code = models.CharField(max_length=6, blank=True, db_index=True)
-    town_code = models.CharField(max_length=9, blank=True, db_index=True)
-    community_code = models.CharField(max_length=12, blank=True, db_index=True)
-    grid_code = models.CharField(max_length=15, blank=True, db_index=True)
+    district_code = models.CharField(max_length=6, blank=True)
+    town_code = models.CharField(max_length=9, blank=True)
+    community_code = models.CharField(max_length=12, blank=True)
+    grid_code = models.CharField(max_length=15, blank=True)
     as_of = models.DateField()
     refreshed_at = models.DateTimeField()
 
@@ -106,8 +106,22 @@ Resident = type(
             (),
             {
                 "verbose_name": _("resident archive"),
+                # Plain b-tree indexes (db_index on a CharField would add a second,
+                # LIKE-pattern index on PostgreSQL that equality lookups never use).
                 "indexes": [
                     models.Index(fields=["hukou_household_number"], name="resident_household"),
+                    *[
+                        models.Index(fields=[f], name=f"resident_{f}")
+                        for f in ("district_code", "town_code", "community_code", "grid_code")
+                    ],
+                    *[
+                        models.Index(
+                            fields=[f"{field_name(i.code)}_hash"],
+                            name=f"resident_{field_name(i.code)[:16]}_h",
+                        )
+                        for i in dictionary.items()
+                        if i.encrypted
+                    ],
                 ],
             },
         ),

@@ -29,7 +29,7 @@ from minsheng.residents import archive
 from minsheng.residents.models import Person, Resident
 
 from . import registry
-from .bulk import indexes_deferred, insert_frame, json_column
+from .bulk import analyze, indexes_deferred, insert_frame, json_column
 from .linkage import link_batch
 from .models import (
     FACT_MODELS,
@@ -416,7 +416,12 @@ def _quarantine_frame(batch: Batch, parsed: ParsedFile) -> pl.DataFrame:
             "column": q.get_column("column").fill_null(""),
             "raw_value_enc": encrypt(raw).fill_null(""),
             "reason_code": q.get_column("reason_code"),
-            "reason": q.get_column("reason"),
+            # parse's sentence ends with the raw value, which is stored encrypted instead
+            "reason": q.select(
+                pl.col("reason").str.strip_suffix(
+                    pl.format(" ({})", pl.col("raw_value").fill_null("empty"))
+                )
+            ).to_series(),
         }
     )
 
@@ -491,6 +496,8 @@ def _load(batch: Batch, parsed: ParsedFile, report: Progress) -> dict:
     else:
         insert_frame(table, facts)
     insert_frame(QuarantinedRow._meta.db_table, _quarantine_frame(batch, parsed))
+    analyze(table)
+    analyze("residents_person")
     _fill_person_attributes(records, links, index)
     failpoints.reach("ingest.after_facts")
     lap("load")

@@ -97,7 +97,21 @@ def indexes_deferred(table: str):
         indexes = cursor.fetchall()
         for name, _sql in indexes:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        if connection.vendor == "postgresql":
+            # PostgreSQL will not build an index over rows with pending deferred foreign-key
+            # checks, so check them as the rows go in.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     yield
     with connection.cursor() as cursor:
         for _name, sql in indexes:
             cursor.execute(sql)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def analyze(table: str) -> None:
+    """Refresh PostgreSQL's statistics of a table after a bulk load, so the next statements
+    are planned for the rows it now holds (autovacuum would catch up only later)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

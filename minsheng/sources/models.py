@@ -132,10 +132,10 @@ class LinkReview(models.Model):
     status = models.CharField(
         max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
     )
-    district_code = models.CharField(max_length=6, blank=True, db_index=True)
-    town_code = models.CharField(max_length=9, blank=True, db_index=True)
-    community_code = models.CharField(max_length=12, blank=True, db_index=True)
-    grid_code = models.CharField(max_length=15, blank=True, db_index=True)
+    district_code = models.CharField(max_length=6, blank=True)
+    town_code = models.CharField(max_length=9, blank=True)
+    community_code = models.CharField(max_length=12, blank=True)
+    grid_code = models.CharField(max_length=15, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -148,6 +148,10 @@ class LinkReview(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(fields=[f], name=f"review_{f}")
+            for f in ("district_code", "town_code", "community_code", "grid_code")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["source", "fact_id"], name="review_once_per_fact")
         ]
@@ -202,7 +206,7 @@ def _fields_for(col: registry.Column) -> dict[str, models.Field]:
     name, kind = col.name, col.kind
     if kind == "id":
         return {
-            f"{name}_hash": models.CharField(max_length=64, null=True, db_index=True),
+            f"{name}_hash": models.CharField(max_length=64, null=True),
             f"{name}_enc": models.TextField(null=True),
             f"{name}_error": models.CharField(max_length=32, null=True),
         }
@@ -248,6 +252,13 @@ def _fact_model(src: registry.Source) -> type[Fact]:
             "db_table": f"fact_{src.name}",
             "constraints": [
                 models.UniqueConstraint(fields=["batch", "row"], name=f"fact_{src.name}_row_once")
+            ],
+            # facts are found by ID number through its blind index; a plain b-tree (db_index
+            # on a CharField would add an unused LIKE-pattern index on PostgreSQL)
+            "indexes": [
+                models.Index(fields=[f"{c.name}_hash"], name=f"{src.name[:12]}_{c.name[:12]}_h")
+                for c in src.columns
+                if c.kind == "id"
             ],
         },
     )

@@ -141,6 +141,8 @@ def test_it_stores_id_numbers_and_phones_only_encrypted(city):
                     found.append(table)
     # then it is nowhere: only ciphertext and blind indexes are stored
     assert found == []
+    reasons = QuarantinedRow.objects.values_list("reason", flat=True)
+    assert not [r for r in reasons if re.search(r"\d{15}", r)]
     resident = Resident.objects.get(identity_id_number_hash=keys.provider().blind_index(number))
     assert resident.person_id == person.pk
     phones = Resident.objects.exclude(identity_phone=None)
