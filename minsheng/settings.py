@@ -105,11 +105,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
-        # A 256 MB page cache, memory-mapped reads and in-memory temporary tables: the
-        # archive build sorts and stages whole tables (docs/performance.md).
+        # A 256 MB page cache and in-memory temporary tables: the archive build sorts and
+        # stages whole tables (docs/performance.md).
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; "
-            "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=2147483648;"
+            "PRAGMA temp_store=MEMORY;"
         ),
     }
 
