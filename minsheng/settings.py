@@ -105,11 +105,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
-        # A 256 MB page cache and in-memory temporary tables: the archive build sorts and
-        # stages whole tables (docs/performance.md).
+        # A 256 MB page cache: the archive build sorts and stages whole tables. (Temporary
+        # tables stay on disk: in memory they would cost gigabytes at full scale.)
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; "
-            "PRAGMA temp_store=MEMORY;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;"
         ),
     }
 

@@ -25,6 +25,7 @@ from datetime import date
 from django.db import connection
 from django.utils import timezone
 
+from minsheng.lib import sqldialect
 from minsheng.lib.retirement import CATEGORIES, retirement
 from minsheng.sources import registry
 from minsheng.sources.bulk import analyze, indexes_deferred
@@ -46,7 +47,7 @@ def _pg() -> bool:
 
 
 def as_date(expr: str) -> str:
-    return f"CAST({expr} AS date)" if _pg() else f"date({expr})"
+    return sqldialect.as_date(expr, _pg())
 
 
 def param_date() -> str:
@@ -54,45 +55,27 @@ def param_date() -> str:
 
 
 def years_between(start: str, end: str) -> str:
-    if _pg():
-        return f"CAST(EXTRACT(YEAR FROM age({end}, {start})) AS integer)"
-    return (
-        f"(CAST(strftime('%%Y', {end}) AS integer) - CAST(strftime('%%Y', {start}) AS integer)"
-        f" - (strftime('%%m%%d', {end}) < strftime('%%m%%d', {start})))"
-    )
+    return sqldialect.years_between(start, end, _pg())
 
 
 def months_between(start: str, end: str) -> str:
-    if _pg():
-        return (
-            f"CAST(EXTRACT(YEAR FROM age({end}, {start})) * 12 "
-            f"+ EXTRACT(MONTH FROM age({end}, {start})) AS integer)"
-        )
-    return (
-        f"((CAST(strftime('%%Y', {end}) AS integer) - CAST(strftime('%%Y', {start}) AS integer))"
-        f" * 12 + CAST(strftime('%%m', {end}) AS integer) - CAST(strftime('%%m', {start}) AS integer)"
-        f" - (strftime('%%d', {end}) < strftime('%%d', {start})))"
-    )
+    return sqldialect.months_between(start, end, _pg())
 
 
 def add_months(expr: str, months: int) -> str:
-    if _pg():
-        return f"CAST({expr} + interval '{months} months' AS date)"
-    return f"date({expr}, '+{months} months')"
+    return sqldialect.add_months(expr, months, _pg())
 
 
 def month_start(expr: str) -> str:
-    if _pg():
-        return f"CAST(date_trunc('month', {expr}) AS date)"
-    return f"date({expr}, 'start of month')"
+    return sqldialect.month_start(expr, _pg())
 
 
 def true() -> str:
-    return "TRUE" if _pg() else "1"
+    return sqldialect.boolean(True, _pg())
 
 
 def false() -> str:
-    return "FALSE" if _pg() else "0"
+    return sqldialect.boolean(False, _pg())
 
 
 # -- views -----------------------------------------------------------------------------
