@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "minsheng.audit",
     "minsheng.sources",
     "minsheng.residents",
+    "minsheng.screening",
     "minsheng.synth",
 ]
 

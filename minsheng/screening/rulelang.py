@@ -366,8 +366,10 @@ class _Compiler:
                     raise self.error(f"{name}() takes a date item", arg)
                 col, _ = self.value(arg, alias)
                 today, params = self.date_param(self.as_of)
-                fn = sqldialect.months_between if name == "months_since" else (
-                    sqldialect.years_between
+                fn = (
+                    sqldialect.months_between
+                    if name == "months_since"
+                    else (sqldialect.years_between)
                 )
                 return fn(col, today, self.pg), params
             if name == "household_count":
