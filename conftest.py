@@ -7,6 +7,7 @@ centre and the three administrators.
 """
 
 import os
+from datetime import date
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -159,4 +160,39 @@ def crypto(tmp_path, settings):
     settings.KEY_FILE = generate_key_file(tmp_path / "minsheng.key")
     keys.provider.cache_clear()
     yield keys.provider()
+    keys.provider.cache_clear()
+
+
+CITY_AS_OF = date(2026, 11, 13)  # the generator's reference date
+
+
+@pytest.fixture(scope="module")
+def imported_city(synth_city, django_db_setup, django_db_blocker, tmp_path_factory):
+    """The small synthetic city imported through the real pipeline, once per module, with a
+    key file of its own; everything it wrote is removed after the module. Modules using it
+    must be marked django_db: without a database test pytest-django sets up no test
+    database, and this would write to the development one (hence the name check)."""
+    from django.conf import settings
+    from django.db import connection
+
+    from minsheng import keys
+    from minsheng.lib.crypto import generate_key_file
+    from minsheng.residents.models import Person, Resident
+    from minsheng.sources.actions import do_ingest_folder
+    from minsheng.sources.models import FACT_MODELS, Batch
+
+    saved = settings.KEY_FILE
+    settings.KEY_FILE = generate_key_file(tmp_path_factory.mktemp("keys") / "minsheng.key")
+    keys.provider.cache_clear()
+    with django_db_blocker.unblock():
+        name = str(connection.settings_dict["NAME"])
+        assert "memory" in name or "test" in name, f"not a test database: {name}"
+        batches = do_ingest_folder(synth_city / "exports", as_of=CITY_AS_OF)
+        yield {"path": synth_city, "batches": batches}
+        Resident.objects.all().delete()
+        for model in FACT_MODELS.values():
+            model.objects.all().delete()
+        Person.objects.all().delete()  # tags and review items cascade
+        Batch.objects.all().delete()  # quarantine rows cascade
+    settings.KEY_FILE = saved
     keys.provider.cache_clear()

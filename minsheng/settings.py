@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "minsheng.sources",
     "minsheng.residents",
     "minsheng.screening",
+    "minsheng.benefits",
     "minsheng.synth",
 ]
 

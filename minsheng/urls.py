@@ -10,5 +10,7 @@ urlpatterns = [
     path("audit/", include("minsheng.audit.urls")),
     path("archive/", include("minsheng.residents.urls")),
     path("sources/", include("minsheng.sources.urls")),
+    path("benefits/", include("minsheng.benefits.urls")),
+    path("screening/", include("minsheng.screening.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

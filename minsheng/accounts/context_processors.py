@@ -24,10 +24,12 @@ def navigation(request):
         items.append((_("My area"), reverse("geo:area_detail", args=[user.area.code])))
         if user.may_see_personal_data:
             items.append((_("Resident search"), reverse("residents:search")))
+            items.append((_("Precision services"), reverse("screening:index")))
             if user.role != Role.GRID_WORKER:
                 items.append((_("Linkage review"), reverse("sources:review_list")))
         if user.is_city_staff:
             items.append((_("Data quality"), reverse("sources:quality")))
             items.append((_("Import"), reverse("sources:upload")))
+            items.append((_("Benefits without application"), reverse("benefits:policy_list")))
         items.append((_("Data dictionary"), reverse("residents:dictionary")))
     return {"nav": items}

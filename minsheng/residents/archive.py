@@ -94,6 +94,17 @@ class View:
     exclude: frozenset[str] = frozenset()  # column items this view must not feed
 
 
+UNEMPLOYMENT_ITEMS = frozenset(
+    c.item
+    for c in registry.source("rs_employment").columns
+    if c.item and c.item.startswith("unemployment.")
+)
+EMPLOYMENT_ITEMS = frozenset(
+    c.item
+    for c in registry.source("rs_employment").columns
+    if c.item and c.item.startswith("employment.")
+)
+
 # 参保 columns that describe the pension scheme only, not whichever row is latest
 PENSION_ONLY = frozenset(
     {
@@ -162,12 +173,14 @@ def views() -> list[View]:
                 "hukou.local": f"CASE f.hukou_type_code WHEN '1' THEN {t} WHEN '0' THEN {fa} END"
             },
         ),
+        # 就业登记 rows say where a person works, 失业登记 rows what their unemployment is
         View(
             "ee",
             "rs_employment",
             "f.registration_date",
             where="f.registration_type_code = 'E'",
             items={"employment.start_date": "f.registration_date"},
+            exclude=UNEMPLOYMENT_ITEMS,
         ),
         View(
             "eu",
@@ -178,7 +191,7 @@ def views() -> list[View]:
                 "unemployment.registered": f"CASE WHEN f.benefit_status_code IS NULL "
                 f"OR f.benefit_status_code <> '3' THEN {t} ELSE {fa} END"
             },
-            columns=False,
+            exclude=EMPLOYMENT_ITEMS,
         ),
         # The latest 参保 row of any scheme says who the person is insured as and where;
         # the scheme views below say the status of each insurance.
@@ -664,8 +677,11 @@ def refresh(person_ids: list[int], *, as_of: date | None = None) -> int:
     return n
 
 
-def refresh_batches(batches: list[tuple[int, str]], *, as_of: date | None = None) -> int:
-    """Rebuild the archive for every person the given (batch id, source) pairs touched."""
+def refresh_batches(
+    batches: list[tuple[int, str]], *, as_of: date | None = None
+) -> tuple[int, list[int] | None]:
+    """Rebuild the archive for every person the given (batch id, source) pairs touched.
+    Returns the number of rows rebuilt and the persons rebuilt (None: everyone)."""
     unions = " UNION ".join(
         f"SELECT person_id FROM {FACT_MODELS[source]._meta.db_table} WHERE batch_id = %s"
         for _batch, source in batches
@@ -678,9 +694,13 @@ def refresh_batches(batches: list[tuple[int, str]], *, as_of: date | None = None
         cursor.execute("SELECT COUNT(*) FROM residents_person")
         persons = cursor.fetchone()[0]
         full = persons and touched / persons > FULL_REBUILD_SHARE
+        ids = None
+        if not full:
+            cursor.execute(f"SELECT person_id FROM {TOUCHED}")
+            ids = [pid for (pid,) in cursor.fetchall()]
         n = _rebuild(cursor, scoped=not full, as_of=_as_of(as_of))
         cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
-    return n
+    return n, ids
 
 
 def stale_rows(source: str, batch_id: int) -> int:

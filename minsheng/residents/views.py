@@ -535,6 +535,80 @@ def _profile_context(request, resident, revealed_until: float | None) -> dict:
     }
 
 
+# Timeline badge per event kind: a glyph and a Bootstrap colour.
+TIMELINE_BADGES = {
+    "handled": ("✔", "primary"),
+    "applied": ("✎", "primary"),
+    "pension": ("¥", "success"),
+    "certification": ("✓", "success"),
+    "insured": ("⛨", "success"),
+    "unemployment": ("!", "danger"),
+    "employment": ("⚒", "primary"),
+    "card": ("▣", "info"),
+    "assistance": ("♥", "warning"),
+    "graduation": ("🎓", "info"),
+    "discharge": ("★", "secondary"),
+    "disability": ("♿", "warning"),
+    # minsheng.benefits.timeline kinds
+    "policy_delivery": ("★", "success"),
+    "benefit_record": ("¥", "success"),
+    "notification": ("✉", "info"),
+    "grid_task_request": ("⚑", "secondary"),
+}
+
+
+def _portrait(request, resident) -> dict:
+    """The portrait at the top of the profile: tags by group, key figures, service trajectory.
+
+    Tags are the stored ones (recompute_tags), so the page costs one query for them
+    instead of one per rule; the trajectory costs one query per fact source.
+    """
+    from minsheng.screening import tags as portrait_tags
+    from minsheng.screening.timeline import service_events
+
+    get = dictionary.item
+    person_tags = portrait_tags.person_tags(resident.person_id)
+    pension = _format(
+        get("insurance.employee_pension_status"), resident.insurance_employee_pension_status
+    ) or _format(
+        get("insurance.resident_pension_status"), resident.insurance_resident_pension_status
+    )
+    if pension is None and resident.insurance_any_pension is not None:
+        pension = str(_("Insured") if resident.insurance_any_pension else _("Not insured"))
+    figures = [
+        (_("Age"), None if resident.identity_age is None else str(resident.identity_age)),
+        (
+            _("Employment"),
+            _format(get("employment.status"), resident.employment_status),
+        ),
+        (_("Pension insurance"), pension),
+        (
+            _("Medical insurance"),
+            _format(get("insurance.medical_scheme"), resident.insurance_medical_scheme),
+        ),
+        (
+            _("Pension"),
+            _format(
+                get("benefits.pension_payment_status"), resident.benefits_pension_payment_status
+            ),
+        ),
+        (
+            _("Unemployment benefit"),
+            _format(get("unemployment.benefit_status"), resident.unemployment_benefit_status),
+        ),
+        (_("Social security card"), _format(get("card.has_card"), resident.card_has_card)),
+    ]
+    events = service_events(resident.person_id, request.user)
+    for e in events:
+        e["icon"], e["style"] = TIMELINE_BADGES.get(e["kind"], ("•", "secondary"))
+    return {
+        "tag_groups": portrait_tags.grouped(person_tags),
+        "tags_computed_at": max((t.computed_at for t in person_tags), default=None),
+        "figures": figures,
+        "events": events,
+    }
+
+
 @login_required
 def resident_profile(request, person_id: int):
     """One resident's archive: 13 categories with sources, dates, conflicts and history."""
@@ -550,6 +624,7 @@ def resident_profile(request, person_id: int):
     )
     context = _profile_context(request, resident, revealed_until)
     context["reveal_form"] = RevealForm()
+    context["portrait"] = _portrait(request, resident)
     return render(request, "residents/profile.html", context)
 
 

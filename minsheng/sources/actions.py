@@ -27,6 +27,7 @@ from minsheng.keys import provider
 from minsheng.lib import failpoints
 from minsheng.residents import archive
 from minsheng.residents.models import Person, Resident
+from minsheng.screening.tags import recompute_tags
 
 from . import registry
 from .bulk import analyze, indexes_deferred, insert_frame, json_column
@@ -637,7 +638,8 @@ def do_refresh_archive(*, as_of: date | None = None) -> int:
         return 0
     with transaction.atomic():
         _lock_imports()
-        n = archive.refresh_batches(pending, as_of=as_of)
+        n, touched = archive.refresh_batches(pending, as_of=as_of)
+        recompute_tags(touched)
         for batch_id, source in pending:
             stale = archive.stale_rows(source, batch_id) if source not in DEATH_SOURCES else 0
             Batch.objects.filter(pk=batch_id).update(
@@ -679,6 +681,7 @@ def do_decide_review(review: LinkReview, *, confirm: bool, reason: str, acting_u
         review.save(update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"])
         if touched:
             archive.refresh(touched)
+            recompute_tags(touched)
         record_event(
             EventType.CHANGE,
             actor=acting_user,

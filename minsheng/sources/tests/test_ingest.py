@@ -12,17 +12,15 @@ from datetime import date
 
 import polars as pl
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from minsheng import keys
 from minsheng.audit.models import AuditEvent
 from minsheng.lib import idcard
-from minsheng.lib.crypto import generate_key_file
 from minsheng.lib.retirement import retirement
 from minsheng.residents.models import Person, Resident
 from minsheng.sources import evaluation, linkage
-from minsheng.sources.actions import do_ingest_file, do_ingest_folder
+from minsheng.sources.actions import do_ingest_file
 from minsheng.sources.models import FACT_MODELS, Batch, BatchStatus, QuarantinedRow
 
 AS_OF = date(2026, 11, 13)
@@ -30,21 +28,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def city(synth_city, django_db_setup, django_db_blocker, tmp_path_factory):
-    """The small city, imported once; removed again after the module."""
-    saved = settings.KEY_FILE
-    settings.KEY_FILE = generate_key_file(tmp_path_factory.mktemp("keys") / "minsheng.key")
-    keys.provider.cache_clear()
-    with django_db_blocker.unblock():
-        batches = do_ingest_folder(synth_city / "exports", as_of=AS_OF)
-        yield {"path": synth_city, "batches": batches}
-        Resident.objects.all().delete()
-        for model in FACT_MODELS.values():
-            model.objects.all().delete()
-        Person.objects.all().delete()  # review items cascade
-        Batch.objects.all().delete()  # quarantine rows cascade
-    settings.KEY_FILE = saved
-    keys.provider.cache_clear()
+def city(imported_city):
+    return imported_city
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +236,17 @@ def test_it_rebuilds_only_the_residents_a_delta_batch_touches(city, tmp_path):
         if at != stamps.get(pid)
     }
     assert changed == touched
+
+
+def test_it_recomputes_the_portrait_tags_of_the_residents_it_imports(city):
+    # given the imported city
+    from minsheng.screening.models import ResidentTag
+
+    # then every living resident aged 80 or more carries the tag, and nobody else does
+    old = set(
+        Resident.objects.filter(identity_age__gte=80, identity_survival_status="1").values_list(
+            "person_id", flat=True
+        )
+    )
+    tagged = set(ResidentTag.objects.filter(tag="aged_80_plus").values_list("person", flat=True))
+    assert old and tagged == old

@@ -1,0 +1,427 @@
+"""精准服务 pages: the themes' dashboards, their target lists (explained, masked, exported)
+and saved snapshots. Every query of residents goes through `engine.matching`, which starts
+from `Resident.objects.visible_to(user)`; every figure is a GROUP BY on that queryset."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, CharField, Count, Value, When
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from minsheng.audit.actions import record_event
+from minsheng.audit.models import EventType, Result
+from minsheng.geo.models import LEVEL_ORDER, Area, Level
+from minsheng.geo.views import access_area
+from minsheng.residents import dictionary
+from minsheng.residents.models import Resident
+
+from . import catalog, engine
+from .actions import do_save_target_list
+from .export import list_workbook
+from .models import TargetList, TargetListMember
+
+PAGE_SIZE = 25
+AGE_BANDS = [(0, 15), (16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, None)]
+SORTS = {
+    "name": ("identity_name", "person_id"),
+    "-name": ("-identity_name", "-person_id"),
+    "age": ("identity_age", "person_id"),
+    "-age": ("-identity_age", "-person_id"),
+    "area": ("grid_code", "person_id"),
+    "-area": ("-grid_code", "-person_id"),
+}
+ROW_FIELDS = (
+    "person_id",
+    "identity_name",
+    "identity_id_number",
+    "identity_sex",
+    "identity_age",
+    "community_code",
+    "grid_code",
+)
+
+
+# -- access ---------------------------------------------------------------------------------
+
+
+def _require_personal(request, object_type: str, object_id: str = "") -> None:
+    """Administrators and the supervision centre see no personal data: 403, audited."""
+    if not request.user.may_see_personal_data:
+        record_event(
+            EventType.DENIED,
+            actor=request.user,
+            request=request,
+            object_type=object_type,
+            object_id=object_id,
+            result=Result.DENIED,
+        )
+        raise PermissionDenied
+
+
+def _theme(code: str) -> catalog.Theme:
+    try:
+        return catalog.theme(code)
+    except KeyError:
+        raise Http404 from None
+
+
+def _rule(theme: catalog.Theme, code: str) -> catalog.RuleDef:
+    try:
+        return theme.list(code)
+    except KeyError:
+        raise Http404 from None
+
+
+def _area(request, code: str | None) -> Area:
+    """The area asked for (in the user's scope, or 404 audited), else the user's own."""
+    if code:
+        return access_area(request, code)
+    if request.user.area is None:
+        raise Http404
+    return request.user.area
+
+
+def in_area(qs, area: Area):
+    if area.level == Level.CITY:
+        return qs
+    return qs.filter(**{f"{area.level}_code": area.code})
+
+
+def _age_band():
+    whens = []
+    for lo, hi in AGE_BANDS:
+        label = f"{lo}-{hi}" if hi is not None else f"{lo}+"
+        cond = {"identity_age__gte": lo}
+        if hi is not None:
+            cond["identity_age__lte"] = hi
+        whens.append(When(then=Value(label), **cond))
+    return Case(*whens, default=Value("?"), output_field=CharField())
+
+
+def _band_labels() -> list[str]:
+    return [f"{lo}-{hi}" if hi is not None else f"{lo}+" for lo, hi in AGE_BANDS]
+
+
+def _label(code: str, value) -> str:
+    if value in (None, ""):
+        return str(_("Unknown"))
+    return dictionary.item(code).label(value) or str(value)
+
+
+def _ancestors(user, area: Area) -> list[Area]:
+    return [a for a in area.ancestors() if user.area.contains(a)]
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+@login_required
+def index(request):
+    _require_personal(request, "screening")
+    as_of = engine.archive_as_of()
+    cards = [
+        {
+            "theme": t,
+            "count": engine.matching(
+                request.user, t.population.rule, rule=t.population.code, as_of=as_of
+            ).count(),
+        }
+        for t in catalog.themes()
+    ]
+    return render(request, "screening/index.html", {"cards": cards, "as_of": as_of})
+
+
+@login_required
+def theme_detail(request, theme: str):
+    _require_personal(request, "screening_theme", theme)
+    t = _theme(theme)
+    user = request.user
+    area = _area(request, request.GET.get("area"))
+    as_of = engine.archive_as_of()
+    population = in_area(
+        engine.matching(user, t.population.rule, rule=t.population.code, as_of=as_of), area
+    )
+    total = population.count()
+    lists = [
+        {
+            "rule": r,
+            "count": in_area(engine.matching(user, r.rule, rule=r.code, as_of=as_of), area).count(),
+        }
+        for r in t.lists
+    ]
+    charts: dict = {}
+    children: list[Area] = []
+    if area.level != Level.GRID:
+        child_level = LEVEL_ORDER[area.depth + 1]
+        key = f"{child_level}_code"
+        by_child = dict(population.order_by().values_list(key).annotate(n=Count("person_id")))
+        children = list(Area.objects.visible_to(user).filter(parent=area).order_by("code"))
+        for c in children:
+            c.count = by_child.get(c.code, 0)
+        charts["area"] = {
+            "names": [c.name for c in children],
+            "values": [c.count for c in children],
+        }
+    bands = dict(
+        population.order_by()
+        .annotate(band=_age_band())
+        .values_list("band")
+        .annotate(n=Count("person_id"))
+    )
+    labels = _band_labels() + (["?"] if "?" in bands else [])
+    charts["age"] = {"names": labels, "values": [bands.get(b, 0) for b in labels]}
+    sexes = population.order_by().values_list("identity_sex").annotate(n=Count("person_id"))
+    charts["sex"] = {
+        "names": [_label("identity.sex", s) for s, _n in sexes],
+        "values": [n for _s, n in sexes],
+    }
+    jobs = population.order_by().values_list("employment_status").annotate(n=Count("person_id"))
+    charts["employment"] = {
+        "names": [_label("employment.status", s) for s, _n in jobs],
+        "values": [n for _s, n in jobs],
+    }
+    if t.code == "population":
+        cells = (
+            population.order_by()
+            .annotate(band=_age_band())
+            .values_list("band", "identity_sex")
+            .annotate(n=Count("person_id"))
+        )
+        grid = {(b, s): n for b, s, n in cells}
+        charts["pyramid"] = {
+            "names": _band_labels(),
+            "male": [-grid.get((b, "1"), 0) for b in _band_labels()],
+            "female": [grid.get((b, "2"), 0) for b in _band_labels()],
+            "male_label": str(_("Male")),
+            "female_label": str(_("Female")),
+        }
+    charts["labels"] = {
+        "area": str(_("By area")),
+        "age": str(_("By age band")),
+        "sex": str(_("By sex")),
+        "employment": str(_("By employment status")),
+        "pyramid": str(_("Population pyramid")),
+    }
+    context = {
+        "theme": t,
+        "area": area,
+        "ancestors": _ancestors(user, area),
+        "total": total,
+        "lists": lists,
+        "children": children,
+        "charts": charts,
+        "as_of": as_of,
+    }
+    return render(request, "screening/theme.html", context)
+
+
+def _filtered(request, params, t, r, as_of):
+    """The list's residents in scope with the page's filters, and the filter values."""
+    area = _area(request, params.get("area"))
+    qs = in_area(engine.matching(request.user, r.rule, rule=r.code, as_of=as_of), area)
+    sex = params.get("sex", "")
+    if sex in ("1", "2"):
+        qs = qs.filter(identity_sex=sex)
+    else:
+        sex = ""
+    ages = {}
+    for key, lookup in (("age_min", "identity_age__gte"), ("age_max", "identity_age__lte")):
+        raw = params.get(key, "").strip()
+        if raw.isdigit():
+            ages[key] = raw
+            qs = qs.filter(**{lookup: int(raw)})
+    sort = params.get("sort", "name")
+    if sort not in SORTS:
+        sort = "name"
+    qs = qs.only(*ROW_FIELDS).order_by(*SORTS[sort])
+    filters = {"area": params.get("area", ""), "sex": sex, "sort": sort, **ages}
+    return area, qs, filters
+
+
+def rows_for(residents, r, as_of, plain=None) -> list[dict]:
+    """Masked rows with their explanation, for a page (or a chunk) of residents."""
+    from minsheng.residents.views import _Plain
+
+    plain = plain or _Plain()
+    residents = list(residents)
+    why = engine.explain_many([x.person_id for x in residents], r.rule, rule=r.code, as_of=as_of)
+    codes = {x.grid_code or x.community_code for x in residents}
+    names = dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
+    name_item = dictionary.item("identity.name")
+    id_item = dictionary.item("identity.id_number")
+    return [
+        {
+            "person_id": x.person_id,
+            "name": name_item.mask(x.identity_name),
+            "id_number": id_item.mask(plain(x.identity_id_number)),
+            "sex": _label("identity.sex", x.identity_sex),
+            "age": x.identity_age,
+            "area": names.get(x.grid_code or x.community_code, x.community_code),
+            "why": why.get(x.person_id, []),
+        }
+        for x in residents
+    ]
+
+
+@login_required
+def list_detail(request, theme: str, code: str):
+    _require_personal(request, "screening_list", code)
+    t = _theme(theme)
+    r = _rule(t, code)
+    as_of = engine.archive_as_of()
+    area, qs, filters = _filtered(request, request.GET, t, r, as_of)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = rows_for(page.object_list, r, as_of)
+    record_event(
+        EventType.VIEW,
+        actor=request.user,
+        request=request,
+        object_type="screening_list",
+        object_id=r.code,
+        details={
+            "version": r.version,
+            "area": area.code,
+            "results": page.paginator.count,
+            "page": page.number,
+            "persons": [row["person_id"] for row in rows],
+        },
+    )
+    # the areas to filter by: streets and communities, and grids for a community's own staff
+    levels = [Level.TOWN, Level.COMMUNITY]
+    if request.user.area.level in (Level.COMMUNITY, Level.GRID, Level.TOWN):
+        levels.append(Level.GRID)
+    communities = (
+        Area.objects.visible_to(request.user)
+        .filter(level__in=levels)
+        .order_by("code")
+        .values_list("code", "name")
+    )
+    query = urlencode({k: v for k, v in filters.items() if v})
+    sortless = urlencode({k: v for k, v in filters.items() if v and k != "sort"})
+    context = {
+        "theme": t,
+        "rule": r,
+        "area": area,
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "query": query,
+        "sortless": sortless,
+        "areas": communities,
+        "as_of": as_of,
+        "may_save": not request.user.is_read_only,
+    }
+    return render(request, "screening/list.html", context)
+
+
+@login_required
+def list_export(request, theme: str, code: str):
+    _require_personal(request, "screening_export", code)
+    t = _theme(theme)
+    r = _rule(t, code)
+    as_of = engine.archive_as_of()
+    area, qs, filters = _filtered(request, request.GET, t, r, as_of)
+    data, count = list_workbook(t, r, qs, as_of=as_of, user=request.user, area=area)
+    record_event(
+        EventType.EXPORT,
+        actor=request.user,
+        request=request,
+        object_type="screening_list",
+        object_id=r.code,
+        details={"version": r.version, "area": area.code, "count": count, "filters": filters},
+    )
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{r.code}-{as_of:%Y%m%d}.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def list_save(request, theme: str, code: str):
+    _require_personal(request, "screening_save", code)
+    t = _theme(theme)
+    r = _rule(t, code)
+    if request.user.is_read_only:
+        record_event(
+            EventType.DENIED,
+            actor=request.user,
+            request=request,
+            object_type="screening_save",
+            object_id=code,
+            result=Result.DENIED,
+        )
+        raise PermissionDenied
+    area = _area(request, request.POST.get("area"))
+    saved = do_save_target_list(t, r, area=area, acting_user=request.user, request=request)
+    return redirect("screening:snapshot", pk=saved.pk)
+
+
+@login_required
+def snapshot_list(request):
+    _require_personal(request, "target_list")
+    qs = TargetList.objects.visible_to(request.user).select_related("area", "created_by")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "screening/snapshots.html", {"page": page})
+
+
+@login_required
+def snapshot_detail(request, pk: int):
+    _require_personal(request, "target_list", str(pk))
+    saved = (
+        TargetList.objects.visible_to(request.user)
+        .select_related("area", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if saved is None:
+        record_event(
+            EventType.DENIED,
+            actor=request.user,
+            request=request,
+            object_type="target_list",
+            object_id=str(pk),
+            result=Result.DENIED,
+        )
+        raise Http404
+    members = TargetListMember.objects.filter(target_list=saved).order_by("person_id")
+    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    members = list(page.object_list)
+    residents = {
+        x.person_id: x
+        for x in Resident.objects.visible_to(request.user)
+        .filter(person_id__in=[m.person_id for m in members])
+        .only(*ROW_FIELDS)
+    }
+    name_item = dictionary.item("identity.name")
+    rows = [
+        {
+            "person_id": m.person_id,
+            "name": name_item.mask(residents[m.person_id].identity_name)
+            if m.person_id in residents
+            else "—",
+            "age": residents[m.person_id].identity_age if m.person_id in residents else None,
+            "visible": m.person_id in residents,
+            "why": m.explanation,
+        }
+        for m in members
+    ]
+    record_event(
+        EventType.VIEW,
+        actor=request.user,
+        request=request,
+        object_type="target_list",
+        object_id=str(saved.pk),
+        details={"page": page.number, "persons": [row["person_id"] for row in rows]},
+    )
+    return render(
+        request, "screening/snapshot_detail.html", {"saved": saved, "page": page, "rows": rows}
+    )
