@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from minsheng.audit.models import GENESIS_HASH, AuditEvent, ChainHead, Result
+from minsheng.audit.models import GENESIS_HASH, AuditEvent, ChainHead, EventType, Result
 
 
 def client_address(request) -> str:
@@ -95,3 +95,28 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
             f"events after {checked} were removed (head says {head.seq})",
         )
     return ChainReport(True, checked)
+
+
+def deny(
+    request,
+    object_type: str,
+    object_id: Any = "",
+    *,
+    not_found: bool = False,
+    details: dict | None = None,
+):
+    """Refuse the request, with the refusal in the audit trail: 404 where even the existence
+    of the object must not show (another area's data), 403 otherwise."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    record_event(
+        EventType.DENIED,
+        actor=request.user,
+        request=request,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        result=Result.DENIED,
+        details=details,
+    )
+    raise Http404 if not_found else PermissionDenied

@@ -3,7 +3,6 @@ from datetime import datetime, time
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -11,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.roles import Role
-from minsheng.audit.actions import record_event
+from minsheng.audit.actions import deny, record_event
 from minsheng.audit.models import AuditEvent, EventType, Result
 from minsheng.ui import StyledFormMixin
 
@@ -50,14 +49,7 @@ class EventFilterForm(StyledFormMixin, forms.Form):
 
 def filtered_events(request):
     if not request.user.is_authenticated or request.user.role != Role.AUDIT_ADMIN:
-        record_event(
-            EventType.DENIED,
-            actor=request.user,
-            request=request,
-            object_type="audit_trail",
-            result=Result.DENIED,
-        )
-        raise PermissionDenied
+        deny(request, "audit_trail")
     form = EventFilterForm(request.GET or None)
     qs = AuditEvent.objects.visible_to(request.user)
     if form.is_valid():

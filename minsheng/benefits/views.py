@@ -12,14 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from minsheng.audit.actions import record_event
-from minsheng.audit.models import EventType, Result
+from minsheng.audit.actions import deny, record_event
+from minsheng.audit.models import EventType
 from minsheng.lib.masking import mask_name
 from minsheng.residents.models import Resident
 from minsheng.ui import StyledFormMixin
@@ -31,34 +30,22 @@ from .models import PolicyRun, RunStatus
 CANDIDATE_PAGE = 50
 
 
-def _deny(request, object_type: str, object_id: object = "", *, not_found: bool = False):
-    record_event(
-        EventType.DENIED,
-        actor=request.user,
-        request=request,
-        object_type=object_type,
-        object_id=str(object_id)[:64],
-        result=Result.DENIED,
-    )
-    raise Http404 if not_found else PermissionDenied
-
-
 def _city_staff_only(request, object_type: str, object_id: object = "") -> None:
     if not request.user.is_city_staff:
-        _deny(request, object_type, object_id)
+        deny(request, object_type, object_id)
 
 
 def _policy_or_404(request, code: str) -> catalogue.Policy:
     try:
         return catalogue.policy(code)
     except KeyError:
-        _deny(request, "policy", code, not_found=True)
+        deny(request, "policy", code, not_found=True)
 
 
 def _run_or_404(request, pk: int) -> PolicyRun:
     run = PolicyRun.objects.filter(pk=pk).select_related("proposed_by", "approved_by").first()
     if run is None:
-        _deny(request, "policy_run", pk, not_found=True)
+        deny(request, "policy_run", pk, not_found=True)
     return run
 
 
@@ -213,7 +200,7 @@ def _step(request, pk: int, step: str):
                 % {"n": run.delivered_count, "skipped": run.skipped_count},
             )
     except PermissionDenied:
-        _deny(request, "policy_run", pk)
+        deny(request, "policy_run", pk)
     except actions.PolicyRunError:
         messages.error(request, _("This run is not in a state for that step."))
     return redirect("benefits:run_detail", pk=pk)

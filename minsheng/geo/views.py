@@ -1,10 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import render
 
-from minsheng.audit.actions import record_event
-from minsheng.audit.models import EventType, Result
+from minsheng.audit.actions import deny
 from minsheng.geo.models import LEVEL_ORDER, Area, Building, House, Level
 
 
@@ -17,15 +15,7 @@ def access_area(request, code: str) -> Area:
         .first()
     )
     if area is None:
-        record_event(
-            EventType.DENIED,
-            actor=request.user,
-            request=request,
-            object_type="area",
-            object_id=code,
-            result=Result.DENIED,
-        )
-        raise Http404
+        deny(request, "area", code, not_found=True)
     return area
 
 

@@ -6,10 +6,7 @@ cannot be forgotten by a new view.
 
 from __future__ import annotations
 
-from django.http import Http404
-
-from minsheng.audit.actions import record_event
-from minsheng.audit.models import EventType, Result
+from minsheng.audit.actions import deny
 from minsheng.residents.models import Resident
 
 
@@ -21,13 +18,5 @@ def access_resident(request, person_id: int) -> Resident:
     """
     resident = Resident.objects.visible_to(request.user).filter(person_id=person_id).first()
     if resident is None:
-        record_event(
-            EventType.DENIED,
-            actor=request.user,
-            request=request,
-            object_type="resident",
-            object_id=str(person_id)[:64],
-            result=Result.DENIED,
-        )
-        raise Http404
+        deny(request, "resident", str(person_id)[:64], not_found=True)
     return resident

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, Value, When
 from django.http import Http404
@@ -17,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from minsheng import keys
-from minsheng.audit.actions import record_event
-from minsheng.audit.models import EventType, Result
+from minsheng.audit.actions import deny, record_event
+from minsheng.audit.models import EventType
 from minsheng.geo.models import Area, Level
 from minsheng.lib import idcard
 from minsheng.lib.crypto import CryptoError
@@ -389,14 +388,7 @@ def resident_search(request):
     """Find a resident in one's area by full ID number (blind index) or by name."""
     user = request.user
     if not user.may_see_personal_data:
-        record_event(
-            EventType.DENIED,
-            actor=user,
-            request=request,
-            object_type="resident_search",
-            result=Result.DENIED,
-        )
-        raise PermissionDenied
+        deny(request, "resident_search")
     communities = list(
         Area.objects.visible_to(user)
         .filter(level=Level.COMMUNITY)
@@ -634,16 +626,7 @@ def resident_reveal(request, person_id: int):
     """Show one person's sensitive values in full for a few minutes, for a stated reason."""
     resident = access_resident(request, person_id)
     if not request.user.may_reveal_personal_data:
-        record_event(
-            EventType.DENIED,
-            actor=request.user,
-            request=request,
-            object_type="resident",
-            object_id=person_id,
-            result=Result.DENIED,
-            details={"action": "reveal"},
-        )
-        raise PermissionDenied
+        deny(request, "resident", person_id, details={"action": "reveal"})
     form = RevealForm(request.POST)
     if not form.is_valid():
         context = _profile_context(request, resident, _revealed(request, person_id))

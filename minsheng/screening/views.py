@@ -7,7 +7,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, CharField, Count, Value, When
 from django.http import Http404, HttpResponse
@@ -15,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from minsheng.audit.actions import record_event
-from minsheng.audit.models import EventType, Result
+from minsheng.audit.actions import deny, record_event
+from minsheng.audit.models import EventType
 from minsheng.geo.models import LEVEL_ORDER, Area, Level
 from minsheng.geo.views import access_area
 from minsheng.residents import dictionary
@@ -54,15 +53,7 @@ ROW_FIELDS = (
 def _require_personal(request, object_type: str, object_id: str = "") -> None:
     """Administrators and the supervision centre see no personal data: 403, audited."""
     if not request.user.may_see_personal_data:
-        record_event(
-            EventType.DENIED,
-            actor=request.user,
-            request=request,
-            object_type=object_type,
-            object_id=object_id,
-            result=Result.DENIED,
-        )
-        raise PermissionDenied
+        deny(request, object_type, object_id)
 
 
 def _theme(code: str) -> catalog.Theme:
@@ -351,15 +342,7 @@ def list_save(request, theme: str, code: str):
     t = _theme(theme)
     r = _rule(t, code)
     if request.user.is_read_only:
-        record_event(
-            EventType.DENIED,
-            actor=request.user,
-            request=request,
-            object_type="screening_save",
-            object_id=code,
-            result=Result.DENIED,
-        )
-        raise PermissionDenied
+        deny(request, "screening_save", code)
     area = _area(request, request.POST.get("area"))
     saved = do_save_target_list(t, r, area=area, acting_user=request.user, request=request)
     return redirect("screening:snapshot", pk=saved.pk)
@@ -383,15 +366,7 @@ def snapshot_detail(request, pk: int):
         .first()
     )
     if saved is None:
-        record_event(
-            EventType.DENIED,
-            actor=request.user,
-            request=request,
-            object_type="target_list",
-            object_id=str(pk),
-            result=Result.DENIED,
-        )
-        raise Http404
+        deny(request, "target_list", str(pk), not_found=True)
     members = TargetListMember.objects.filter(target_list=saved).order_by("person_id")
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
     members = list(page.object_list)

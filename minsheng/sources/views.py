@@ -15,12 +15,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.text import get_valid_filename
@@ -28,8 +27,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from minsheng.accounts.roles import CITY_STAFF, Role
-from minsheng.audit.actions import record_event
-from minsheng.audit.models import EventType, Result
+from minsheng.audit.actions import deny, record_event
+from minsheng.audit.models import EventType
 from minsheng.keys import provider
 from minsheng.lib.masking import mask_address, mask_id, mask_name
 from minsheng.residents.dictionary import SOURCES
@@ -55,21 +54,9 @@ REVIEW_READERS = REVIEW_DECIDERS | {Role.VIEWER}
 SEX_LABELS = {"1": gettext_lazy("Male"), "2": gettext_lazy("Female")}
 
 
-def _deny(request, object_type: str, object_id: object = "", *, not_found: bool = False):
-    record_event(
-        EventType.DENIED,
-        actor=request.user,
-        request=request,
-        object_type=object_type,
-        object_id=str(object_id)[:64],
-        result=Result.DENIED,
-    )
-    raise Http404 if not_found else PermissionDenied
-
-
 def _city_staff_only(request, object_type: str, object_id: object = "") -> None:
     if not request.user.is_city_staff:
-        _deny(request, object_type, object_id)
+        deny(request, object_type, object_id)
 
 
 # -- upload ----------------------------------------------------------------------------
@@ -187,7 +174,7 @@ def _progress_state(request, token: str) -> dict:
     state = progress.read(token) if progress.valid_token(token) else None
     # Another user's upload is not theirs to watch: it names a file and its batch.
     if state is None or state.get("user_id") != request.user.pk:
-        _deny(request, "import_progress", token, not_found=True)
+        deny(request, "import_progress", token, not_found=True)
     state["percent"] = round(100 * float(state.get("fraction") or 0))
     state["token"] = token
     batch = None
@@ -358,7 +345,7 @@ def _candidate_side(person, *, with_id: bool = False) -> dict:
 
 def _review_reader(request, object_id: object = "") -> None:
     if request.user.role not in REVIEW_READERS:
-        _deny(request, "link_review", object_id)
+        deny(request, "link_review", object_id)
 
 
 class DecisionForm(forms.Form):
@@ -441,7 +428,7 @@ def review_detail(request, pk: int):
     )
     if review is None:
         # Outside the area and nonexistent look the same, so nothing is learnt from a 404.
-        _deny(request, "link_review", pk, not_found=True)
+        deny(request, "link_review", pk, not_found=True)
     may_decide = (
         request.user.role in REVIEW_DECIDERS
         and not request.user.is_read_only
@@ -450,7 +437,7 @@ def review_detail(request, pk: int):
     form = DecisionForm(request.POST or None)
     if request.method == "POST":
         if not may_decide:
-            _deny(request, "link_review", pk)
+            deny(request, "link_review", pk)
         if form.is_valid():
             from .actions import do_decide_review
 
