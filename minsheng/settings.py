@@ -114,6 +114,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
 
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # JIT compilation costs up to seconds on the long generated statements of the archive
+    # and the screening rules, and pays off only for analytic queries running far longer.
+    DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["minsheng.accounts.backends.LockoutBackend"]

@@ -577,9 +577,8 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
     would write every row twice)."""
     ensure_retirement_table()
     if _pg():
-        # JIT-compiling a statement of a few hundred expressions costs more than it saves;
-        # the window sorts want memory; the planner needs the touched set's size.
-        cursor.execute("SET LOCAL jit = off")
+        # the window sorts want memory; the planner needs the touched set's size (JIT is
+        # off for the whole connection, see settings)
         cursor.execute("SET LOCAL work_mem = '256MB'")
         if scoped:
             analyze(TOUCHED)
