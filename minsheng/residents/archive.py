@@ -33,7 +33,7 @@ from minsheng.sources.models import FACT_MODELS, encrypted
 from minsheng.sources.parse import _code_map
 
 from . import dictionary
-from .models import RetirementAge, field_name
+from .models import Provenance, RetirementAge, field_name
 
 TOUCHED = "archive_touched"
 FULL_REBUILD_SHARE = 0.5  # above this share of the index, rebuild everything at once
@@ -614,14 +614,16 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
     cursor.execute(_households_sql(scoped), params)
     cursor.execute(f"CREATE UNIQUE INDEX {HOUSEHOLDS}_number ON {HOUSEHOLDS} (number)")
     analyze(HOUSEHOLDS)
-    if scoped:
-        cursor.execute(
-            f"DELETE FROM residents_resident WHERE person_id IN (SELECT person_id FROM {STAGED})"
-        )
-    else:
-        cursor.execute("DELETE FROM residents_resident")
+    for table in ("residents_resident", "residents_provenance"):
+        if scoped:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE person_id IN (SELECT person_id FROM {STAGED})"
+            )
+        else:
+            cursor.execute(f"DELETE FROM {table}")
     household = _household_columns()
-    names = [*scope_cols, *columns]
+    provenance = [f.column for f in Provenance._meta.concrete_fields if f.column in columns]
+    names = [*scope_cols, *(n for n in columns if n not in provenance)]
     insert = (
         f"INSERT INTO residents_resident (person_id, as_of, refreshed_at, {', '.join(names)}, "
         f"{', '.join(household)}) SELECT s.person_id, %(as_of)s, %(now)s, "
@@ -634,6 +636,10 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
         with indexes_deferred("residents_resident"):
             cursor.execute(insert, params)
     inserted = cursor.rowcount
+    cursor.execute(
+        f"INSERT INTO residents_provenance (person_id, {', '.join(provenance)}) "
+        f"SELECT person_id, {', '.join(provenance)} FROM {STAGED}"
+    )
     if scoped:
         # household members who were not rebuilt still see their household change
         sets = ", ".join(
@@ -651,6 +657,7 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
         cursor.execute(f"DROP TABLE {table}")
     if not scoped:
         analyze("residents_resident")
+        analyze("residents_provenance")
     return inserted
 
 

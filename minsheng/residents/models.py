@@ -4,6 +4,7 @@
 registration and the grid census). `Resident` is the archive: one wide row per person holding
 the 122 dictionary items, generated from `dictionary.toml`, rebuilt by set-based SQL
 (`archive.py`) whenever a batch touches the person. Every later feature reads `Resident`.
+`Provenance` holds, beside it, which source and which date each item's value came from.
 """
 
 from __future__ import annotations
@@ -71,7 +72,14 @@ def _resident_fields() -> dict[str, object]:
         attrs[name] = _item_field(item)
         if item.encrypted:
             attrs[f"{name}_hash"] = models.CharField(max_length=64, null=True)
+    return attrs
+
+
+def _provenance_fields() -> dict[str, object]:
+    attrs: dict[str, object] = {}
+    for item in dictionary.items():
         if item.keep_provenance:
+            name = field_name(item.code)
             attrs[f"{name}_src"] = models.CharField(max_length=32, null=True)
             attrs[f"{name}_at"] = models.DateField(null=True)
     return attrs
@@ -126,6 +134,28 @@ Resident = type(
             },
         ),
         "__str__": lambda self: f"{self.identity_name or ''} ({self.pk})",
+    },
+)
+
+
+# Kept out of the archive row on purpose: every screening rule scans `Resident`, and SQLite
+# decodes a row's columns up to the last one a rule reads; two provenance columns per item
+# tripled the row's width and more than doubled the time of a city-wide rule.
+Provenance = type(
+    "Provenance",
+    (models.Model,),
+    {
+        "__module__": __name__,
+        "person": models.OneToOneField(
+            Person,
+            models.CASCADE,
+            primary_key=True,
+            related_name="provenance",
+            db_constraint=False,
+        ),
+        **_provenance_fields(),
+        "Meta": type("Meta", (), {"verbose_name": _("archive provenance")}),
+        "__str__": lambda self: f"provenance of {self.pk}",
     },
 )
 

@@ -24,7 +24,7 @@ from minsheng.lib.crypto import CryptoError
 from minsheng.residents import dictionary
 from minsheng.residents.access import access_resident
 from minsheng.residents.dictionary import SOURCES
-from minsheng.residents.models import Resident, field_name
+from minsheng.residents.models import Provenance, Resident, field_name
 from minsheng.sources import registry
 from minsheng.sources.models import LinkMethod, fact_columns, fact_model
 from minsheng.ui import StyledFormMixin
@@ -477,6 +477,8 @@ def _profile_context(request, resident, revealed_until: float | None) -> dict:
     revealed = revealed_until is not None
     plain = _Plain()
     facts = _load_facts(request.user, resident.person_id)
+    # the resident was fetched through the area scope, so its provenance row may be read
+    provenance = Provenance.objects.filter(pk=resident.person_id).first()
     english = get_language() == "en"
     groups = []
     for cat in dictionary.categories():
@@ -485,7 +487,9 @@ def _profile_context(request, resident, revealed_until: float | None) -> dict:
             value, key = _resolved(resident, item, plain)
             item_facts = facts.get(item.code, [])
             name = field_name(item.code)
-            src = getattr(resident, f"{name}_src", None) if item.keep_provenance else None
+            src, at = None, None
+            if item.keep_provenance and provenance:
+                src, at = getattr(provenance, f"{name}_src"), getattr(provenance, f"{name}_at")
             rows.append(
                 {
                     "item": item,
@@ -493,7 +497,7 @@ def _profile_context(request, resident, revealed_until: float | None) -> dict:
                     "value": _show(item, value, revealed),
                     "masked": item.sensitive and not revealed and value not in (None, ""),
                     "source": SOURCES.get(src, src) if src else None,
-                    "at": getattr(resident, f"{name}_at", None) if item.keep_provenance else None,
+                    "at": at,
                     "derived": item.resolution == "derived",
                     "inputs": [
                         (dictionary.item(c).name_en if english else dictionary.item(c).name_zh)

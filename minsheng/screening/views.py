@@ -18,6 +18,7 @@ from minsheng.audit.actions import deny, record_event
 from minsheng.audit.models import EventType
 from minsheng.geo.models import LEVEL_ORDER, Area, Level
 from minsheng.geo.views import access_area
+from minsheng.lib import paging
 from minsheng.residents import dictionary
 from minsheng.residents.models import Resident
 
@@ -268,7 +269,7 @@ def list_detail(request, theme: str, code: str):
     r = _rule(t, code)
     as_of = engine.archive_as_of()
     area, qs, filters = _filtered(request, request.GET, t, r, as_of)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paging.get_page(qs, request.GET.get("page"), PAGE_SIZE)
     rows = rows_for(page.object_list, r, as_of)
     record_event(
         EventType.VIEW,

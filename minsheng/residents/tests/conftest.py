@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from minsheng.lib.idcard import check_char
-from minsheng.residents.models import Person, Resident
+from minsheng.residents.models import Person, Provenance, Resident
 from minsheng.sources.models import Batch, BatchStatus, fact_model
 
 
@@ -67,14 +67,8 @@ def make_person(crypto, batch: Batch, number: str, name: str, sex: str, born: da
         refreshed_at=LOADED,
         identity_id_number=crypto.encrypt(number),
         identity_id_number_hash=crypto.blind_index(number),
-        identity_id_number_src="gongan_hukou",
-        identity_id_number_at=date(2026, 1, 10),
         identity_name=name,
-        identity_name_src="gongan_hukou",
-        identity_name_at=date(2026, 1, 10),
         identity_sex=sex,
-        identity_sex_src="gongan_hukou",
-        identity_sex_at=date(2026, 1, 10),
         identity_birth_date=born,
         identity_age=2026 - born.year,
         identity_survival_status="1",
@@ -82,6 +76,14 @@ def make_person(crypto, batch: Batch, number: str, name: str, sex: str, born: da
         residence_street=community.parent.name,
         residence_district=grid.district_code,
         residence_grid=grid.code,
+    )
+    Provenance.objects.create(
+        person=person,
+        **{
+            f"identity_{item}_{suffix}": value
+            for item in ("id_number", "name", "sex")
+            for suffix, value in (("src", "gongan_hukou"), ("at", date(2026, 1, 10)))
+        },
     )
     return person, resident
 
@@ -110,21 +112,23 @@ def people(crypto, areas, batches):
     )
     zhang_r.identity_phone = crypto.encrypt(PHONE_NOW)
     zhang_r.identity_phone_hash = crypto.blind_index(PHONE_NOW)
-    zhang_r.identity_phone_src = "grid_census"
-    zhang_r.identity_phone_at = date(2026, 3, 1)
     zhang_r.residence_address = ADDRESS_NOW
-    zhang_r.residence_address_src = "grid_census"
-    zhang_r.residence_address_at = date(2026, 3, 1)
     zhang_r.employment_employer = "乌海市清泉物业有限公司"
-    zhang_r.employment_employer_src = "rs_employment"
-    zhang_r.employment_employer_at = date(2025, 6, 1)
     zhang_r.employment_form = "1"
-    zhang_r.employment_form_src = "rs_employment"
-    zhang_r.employment_form_at = date(2025, 6, 1)
     zhang_r.benefits_pension_amount = Decimal("3120.50")
-    zhang_r.benefits_pension_amount_src = "rs_pension"
-    zhang_r.benefits_pension_amount_at = date(2026, 2, 1)
     zhang_r.save()
+    Provenance.objects.filter(pk=zhang.pk).update(
+        identity_phone_src="grid_census",
+        identity_phone_at=date(2026, 3, 1),
+        residence_address_src="grid_census",
+        residence_address_at=date(2026, 3, 1),
+        employment_employer_src="rs_employment",
+        employment_employer_at=date(2025, 6, 1),
+        employment_form_src="rs_employment",
+        employment_form_at=date(2025, 6, 1),
+        benefits_pension_amount_src="rs_pension",
+        benefits_pension_amount_at=date(2026, 2, 1),
+    )
     wei, _ = make_person(
         crypto, hukou, ZHANG_WEI_ID, "张伟", "2", date(1985, 11, 11), grids["qingquan2"]
     )
