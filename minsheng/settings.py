@@ -107,10 +107,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
-        # A 256 MB page cache: the archive build sorts and stages whole tables. (Temporary
-        # tables stay on disk: in memory they would cost gigabytes at full scale.)
+        # 16 KiB pages (only a new, empty database takes them; they must come before WAL):
+        # a screening rule scans the whole archive, and a quarter as many page reads made
+        # city-wide rules a third faster, while a 10,000-row delta import still writes few
+        # enough pages. A 256 MB page cache: the archive build sorts and stages whole tables.
+        # (Temporary tables stay on disk: in memory they would cost gigabytes at full scale.)
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;"
+            "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA cache_size=-262144;"
         ),
     }
 

@@ -65,9 +65,20 @@ class ResidentQuerySet(ScopedQuerySet):
     area_lookup = ""  # the residence area codes are columns of the archive row itself
 
 
+# Column order of the archive row: the short typed values that rules compare first, free
+# text and ciphertext last. SQLite (and PostgreSQL's tuple deforming) walk a row's columns
+# from the first to the one asked for, so a rule on a code late in a 135-column row pays
+# for every column before it.
+_COLUMN_RANK = {"boolean": 0, "code": 1, "integer": 2, "date": 3, "decimal": 4, "string": 5}
+
+
+def _column_rank(item: dictionary.Item) -> int:
+    return len(_COLUMN_RANK) if item.encrypted else _COLUMN_RANK[item.type]
+
+
 def _resident_fields() -> dict[str, object]:
     attrs: dict[str, object] = {}
-    for item in dictionary.items():
+    for item in sorted(dictionary.items(), key=_column_rank):
         name = field_name(item.code)
         attrs[name] = _item_field(item)
         if item.encrypted:

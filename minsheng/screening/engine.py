@@ -7,7 +7,7 @@ from datetime import date
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import BooleanField, Max
+from django.db.models import BooleanField, Count, Max
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -46,6 +46,19 @@ def matching(user, text: str, *, rule: str = "", as_of: date | None = None):
 def matching_all(text: str, *, rule: str = "", as_of: date | None = None):
     """Every resident for whom the rule holds: for jobs and benchmarks, never for a page."""
     return Resident.objects.filter(condition(text, rule=rule, as_of=as_of))
+
+
+def counts(residents, rules, *, as_of: date | None = None) -> dict[str, int]:
+    """{code: how many of these residents the rule holds for} for [(code, text)], in one pass
+    over the archive (a theme page's lists counted one by one would scan it once each)."""
+    if not rules:
+        return {}
+    return residents.aggregate(
+        **{
+            code: Count("person_id", filter=condition(text, rule=code, as_of=as_of))
+            for code, text in rules
+        }
+    )
 
 
 def explain(person_id: int, text: str, *, rule: str = "", as_of: date | None = None):

@@ -118,15 +118,13 @@ def _ancestors(user, area: Area) -> list[Area]:
 def index(request):
     _require_personal(request, "screening")
     as_of = engine.archive_as_of()
-    cards = [
-        {
-            "theme": t,
-            "count": engine.matching(
-                request.user, t.population.rule, rule=t.population.code, as_of=as_of
-            ).count(),
-        }
-        for t in catalog.themes()
-    ]
+    themes = catalog.themes()
+    counts = engine.counts(
+        Resident.objects.visible_to(request.user),
+        [(t.population.code, t.population.rule) for t in themes],
+        as_of=as_of,
+    )
+    cards = [{"theme": t, "count": counts[t.population.code]} for t in themes]
     return render(request, "screening/index.html", {"cards": cards, "as_of": as_of})
 
 
@@ -140,20 +138,32 @@ def theme_detail(request, theme: str):
     population = in_area(
         engine.matching(user, t.population.rule, rule=t.population.code, as_of=as_of), area
     )
-    total = population.count()
-    lists = [
-        {
-            "rule": r,
-            "count": in_area(engine.matching(user, r.rule, rule=r.code, as_of=as_of), area).count(),
-        }
-        for r in t.lists
-    ]
+    counts = engine.counts(
+        in_area(Resident.objects.visible_to(user), area),
+        [(r.code, r.rule) for r in t.lists],
+        as_of=as_of,
+    )
+    lists = [{"rule": r, "count": counts[r.code]} for r in t.lists]
+    # every chart from one GROUP BY over the theme's population: one pass, not one per chart
+    key = f"{LEVEL_ORDER[area.depth + 1]}_code" if area.level != Level.GRID else "grid_code"
+    cells = list(
+        population.order_by()
+        .annotate(band=_age_band())
+        .values_list(key, "band", "identity_sex", "employment_status")
+        .annotate(n=Count("person_id"))
+    )
+    total = sum(n for *_cell, n in cells)
+
+    def tally(index: int) -> dict:
+        out: dict = {}
+        for cell in cells:
+            out[cell[index]] = out.get(cell[index], 0) + cell[-1]
+        return out
+
     charts: dict = {}
     children: list[Area] = []
     if area.level != Level.GRID:
-        child_level = LEVEL_ORDER[area.depth + 1]
-        key = f"{child_level}_code"
-        by_child = dict(population.order_by().values_list(key).annotate(n=Count("person_id")))
+        by_child = tally(0)
         children = list(Area.objects.visible_to(user).filter(parent=area).order_by("code"))
         for c in children:
             c.count = by_child.get(c.code, 0)
@@ -161,32 +171,23 @@ def theme_detail(request, theme: str):
             "names": [c.name for c in children],
             "values": [c.count for c in children],
         }
-    bands = dict(
-        population.order_by()
-        .annotate(band=_age_band())
-        .values_list("band")
-        .annotate(n=Count("person_id"))
-    )
+    bands = tally(1)
     labels = _band_labels() + (["?"] if "?" in bands else [])
     charts["age"] = {"names": labels, "values": [bands.get(b, 0) for b in labels]}
-    sexes = population.order_by().values_list("identity_sex").annotate(n=Count("person_id"))
+    sexes = sorted(tally(2).items(), key=lambda kv: kv[0] or "")
     charts["sex"] = {
         "names": [_label("identity.sex", s) for s, _n in sexes],
         "values": [n for _s, n in sexes],
     }
-    jobs = population.order_by().values_list("employment_status").annotate(n=Count("person_id"))
+    jobs = sorted(tally(3).items(), key=lambda kv: kv[0] or "")
     charts["employment"] = {
         "names": [_label("employment.status", s) for s, _n in jobs],
         "values": [n for _s, n in jobs],
     }
     if t.code == "population":
-        cells = (
-            population.order_by()
-            .annotate(band=_age_band())
-            .values_list("band", "identity_sex")
-            .annotate(n=Count("person_id"))
-        )
-        grid = {(b, s): n for b, s, n in cells}
+        grid: dict = {}
+        for _key, band, sex, _job, n in cells:
+            grid[band, sex] = grid.get((band, sex), 0) + n
         charts["pyramid"] = {
             "names": _band_labels(),
             "male": [-grid.get((b, "1"), 0) for b in _band_labels()],

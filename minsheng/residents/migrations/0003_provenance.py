@@ -243,6 +243,192 @@ class RemoveColumns(migrations.operations.base.Operation):
         return f"Remove {len(self.names)} fields from {self.model_name}"
 
 
+# The archive row's columns, typed values first (see residents.models._COLUMN_RANK).
+ORDER = [
+    "person",
+    "district_code",
+    "town_code",
+    "community_code",
+    "grid_code",
+    "as_of",
+    "refreshed_at",
+    "hukou_local",
+    "hukou_separated",
+    "residence_lives_alone",
+    "employment_difficulty_recognised",
+    "employment_zero_employment_household",
+    "unemployment_registered",
+    "unemployment_job_seeker",
+    "insurance_any_pension",
+    "card_has_card",
+    "card_ecard",
+    "card_financial_activated",
+    "education_recent_graduate",
+    "education_in_school",
+    "assistance_dibao",
+    "assistance_tekun",
+    "assistance_dibao_edge",
+    "assistance_poverty_monitoring",
+    "assistance_returned_to_poverty",
+    "assistance_household_dibao",
+    "disability_disabled",
+    "disability_severe",
+    "veterans_veteran",
+    "business_is_legal_rep",
+    "identity_sex",
+    "identity_ethnicity",
+    "identity_marital_status",
+    "identity_survival_status",
+    "identity_death_source",
+    "hukou_relation_to_head",
+    "hukou_nature",
+    "hukou_status",
+    "residence_district",
+    "residence_population_type",
+    "employment_status",
+    "employment_form",
+    "employment_industry",
+    "employment_occupation",
+    "unemployment_reason",
+    "unemployment_benefit_status",
+    "unemployment_willingness",
+    "insurance_employee_pension_status",
+    "insurance_employee_pension_scheme",
+    "insurance_insured_identity",
+    "insurance_income_band",
+    "insurance_resident_pension_status",
+    "insurance_medical_scheme",
+    "insurance_unemployment_insurance_status",
+    "insurance_work_injury_status",
+    "insurance_willingness",
+    "benefits_pension_type",
+    "benefits_pension_payment_status",
+    "benefits_employment_subsidy_type",
+    "benefits_certification_method",
+    "card_generation",
+    "card_status",
+    "education_level",
+    "education_training_willingness",
+    "assistance_status",
+    "disability_type",
+    "disability_grade",
+    "veterans_resettlement",
+    "veterans_youfu",
+    "veterans_employment_situation",
+    "business_entity_kind",
+    "business_status",
+    "identity_age",
+    "hukou_household_size",
+    "unemployment_benefit_months_approved",
+    "unemployment_benefit_months_left",
+    "unemployment_duration_months",
+    "insurance_employee_pension_months",
+    "insurance_resident_pension_grade",
+    "insurance_statutory_retirement_age",
+    "business_employees",
+    "identity_birth_date",
+    "identity_death_date",
+    "hukou_cancel_date",
+    "residence_last_collected_date",
+    "employment_start_date",
+    "unemployment_registration_date",
+    "insurance_employee_pension_first_date",
+    "insurance_statutory_retirement_date",
+    "benefits_pension_start",
+    "benefits_pension_last_paid_month",
+    "benefits_last_certification_date",
+    "benefits_next_certification_due",
+    "card_issue_date",
+    "education_graduation_date",
+    "education_training_end_date",
+    "assistance_start_date",
+    "veterans_enlist_date",
+    "veterans_discharge_date",
+    "business_established_date",
+    "benefits_pension_amount",
+    "benefits_unemployment_benefit_amount",
+    "benefits_employment_subsidy_amount",
+    "assistance_monthly_amount",
+    "identity_name",
+    "hukou_address",
+    "hukou_household_number",
+    "residence_address",
+    "residence_street",
+    "residence_community",
+    "residence_grid",
+    "residence_doorplate_code",
+    "residence_building_unit_room",
+    "employment_employer",
+    "employment_employer_uscc",
+    "unemployment_desired_job",
+    "card_service_bank",
+    "education_school",
+    "education_major",
+    "education_training_project",
+    "education_skill_certificate",
+    "business_uscc",
+    "business_entity_name",
+    "identity_id_number",
+    "identity_id_number_hash",
+    "identity_phone",
+    "identity_phone_hash",
+    "benefits_payment_account",
+    "benefits_payment_account_hash",
+    "card_card_number",
+    "card_card_number_hash",
+    "card_financial_account",
+    "card_financial_account_hash",
+    "disability_certificate_number",
+    "disability_certificate_number_hash",
+]
+
+
+def _rebuild(schema_editor, old, new):
+    """Recreate the table with the new model's column order, keeping its rows."""
+    q = schema_editor.quote_name
+    table = old._meta.db_table
+    cols = ", ".join(q(f.column) for f in new._meta.local_concrete_fields)
+    schema_editor.execute(f"CREATE TABLE {q(table + '__old')} AS SELECT * FROM {q(table)}")
+    schema_editor.delete_model(old)
+    schema_editor.create_model(new)
+    schema_editor.execute(
+        f"INSERT INTO {q(table)} ({cols}) SELECT {cols} FROM {q(table + '__old')}"
+    )
+    schema_editor.execute(f"DROP TABLE {q(table + '__old')}")
+
+
+class ReorderColumns(migrations.operations.base.Operation):
+    """Rewrite a table with its columns in a new order (no SQL database reorders columns in
+    place; the order decides how much of each row a scan decodes)."""
+
+    reversible = True
+
+    def __init__(self, model_name, order):
+        self.model_name = model_name
+        self.order = order
+
+    def deconstruct(self):
+        return (self.__class__.__name__, [self.model_name, self.order], {})
+
+    def state_forwards(self, app_label, state):
+        model = state.models[app_label, self.model_name]
+        model.fields = {name: model.fields[name] for name in self.order}
+        state.reload_model(app_label, self.model_name, delay=True)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        _rebuild(
+            schema_editor,
+            from_state.apps.get_model(app_label, self.model_name),
+            to_state.apps.get_model(app_label, self.model_name),
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        return f"Reorder the columns of {self.model_name}"
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("residents", "0002_initial"),
@@ -522,4 +708,5 @@ class Migration(migrations.Migration):
             migrations.RunSQL.noop,
         ),
         RemoveColumns("resident", DROPPED),
+        ReorderColumns("resident", ORDER),
     ]

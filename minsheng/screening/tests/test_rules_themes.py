@@ -375,3 +375,21 @@ def test_it_takes_the_graduates_own_hardship_when_no_household_is_known(resident
     got = found("graduates_job_subsidy")
     assert own in got
     assert none not in got
+
+
+def test_it_counts_every_list_of_a_theme_in_one_query(resident, django_assert_num_queries):
+    # given one resident for each list of the catalogue
+    for items, _change in CASES.values():
+        resident(**items)
+    lists = [r for t in catalog.themes() for r in t.lists]
+    # when every list is counted at once
+    with django_assert_num_queries(1):
+        together = engine.counts(
+            Resident.objects.all(), [(r.code, r.rule) for r in lists], as_of=AS_OF
+        )
+    # then each count is what the list's own query counts
+    one_by_one = {
+        r.code: engine.matching_all(r.rule, rule=r.code, as_of=AS_OF).count() for r in lists
+    }
+    assert together == one_by_one
+    assert all(together[code] >= 1 for code in CASES)
