@@ -1,9 +1,10 @@
-"""A page of an expensive queryset in one statement.
+"""A page of an expensive queryset in one pass over its table.
 
 Django's Paginator runs COUNT(*) and then the page's own query: for a screening list that
-is two passes over the wide archive table. Here the page query carries the total as a
-window aggregate (COUNT(*) OVER ()), computed in the same pass as the sort, so a first
-page costs one scan on SQLite and PostgreSQL alike.
+is two passes over the archive table. Here the page's keys carry the total as a window
+aggregate (COUNT(*) OVER ()), computed in the same pass as the sort, and the page's rows
+are then read by primary key. Only the keys and the sort columns go through the window
+(it holds every matching row), so a list of 200,000 stays cheap.
 """
 
 from __future__ import annotations
@@ -26,8 +27,15 @@ def _number(raw) -> int:
 
 def _fetch(queryset, number: int, per_page: int) -> tuple[list, int | None]:
     bottom = (number - 1) * per_page
-    rows = list(queryset.annotate(**{TOTAL: Window(Count("pk"))})[bottom : bottom + per_page])
-    return rows, (getattr(rows[0], TOTAL) if rows else None)
+    keys = list(
+        queryset.values_list("pk")
+        .annotate(**{TOTAL: Window(Count("pk"))})
+        .values_list("pk", TOTAL)[bottom : bottom + per_page]
+    )
+    if not keys:
+        return [], None
+    rows = {row.pk: row for row in queryset.filter(pk__in=[pk for pk, _total in keys])}
+    return [rows[pk] for pk, _total in keys if pk in rows], keys[0][1]
 
 
 def get_page(queryset, raw_number, per_page: int) -> Page:
