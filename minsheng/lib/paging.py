@@ -10,9 +10,7 @@ are then read by primary key. Only the keys and the sort columns go through the 
 from __future__ import annotations
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Count, Window
-
-TOTAL = "_page_total"
+from django.db import connection
 
 
 def _number(raw) -> int:
@@ -25,13 +23,33 @@ def _number(raw) -> int:
     return number
 
 
+def _keys(queryset, bottom: int, top: int) -> list[tuple]:
+    """[(pk, total)] of one page: the filter runs first, into a materialized CTE, so that
+    the planner cannot start from the sort and probe a rule's subqueries for every row (a
+    plan PostgreSQL chose for a LIMIT over a household aggregate: 1.9 s instead of 0.2)."""
+    meta = queryset.model._meta
+    order = list(queryset.query.order_by) or ["pk"]
+    names = {name.lstrip("-") for name in order} | {"pk"}
+    column = {n: (meta.pk if n == "pk" else meta.get_field(n)).column for n in names}
+    inner = queryset.order_by().values_list(*dict.fromkeys(column.values()))
+    sql, params = inner.query.sql_with_params()
+    qn = connection.ops.quote_name
+    sort = ", ".join(
+        f"{qn(column[n.lstrip('-')])} {'DESC' if n.startswith('-') else 'ASC'}" for n in order
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH page_rows AS MATERIALIZED ({sql}) SELECT {qn(meta.pk.column)}, "
+            f"COUNT(*) OVER () FROM page_rows ORDER BY {sort} LIMIT {top - bottom} "
+            f"OFFSET {bottom}",
+            params,
+        )
+        return cursor.fetchall()
+
+
 def _fetch(queryset, number: int, per_page: int) -> tuple[list, int | None]:
     bottom = (number - 1) * per_page
-    keys = list(
-        queryset.values_list("pk")
-        .annotate(**{TOTAL: Window(Count("pk"))})
-        .values_list("pk", TOTAL)[bottom : bottom + per_page]
-    )
+    keys = _keys(queryset, bottom, bottom + per_page)
     if not keys:
         return [], None
     rows = {row.pk: row for row in queryset.filter(pk__in=[pk for pk, _total in keys])}

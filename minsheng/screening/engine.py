@@ -49,16 +49,26 @@ def matching_all(text: str, *, rule: str = "", as_of: date | None = None):
 
 
 def counts(residents, rules, *, as_of: date | None = None) -> dict[str, int]:
-    """{code: how many of these residents the rule holds for} for [(code, text)], in one pass
-    over the archive (a theme page's lists counted one by one would scan it once each)."""
-    if not rules:
-        return {}
-    return residents.aggregate(
-        **{
-            code: Count("person_id", filter=condition(text, rule=code, as_of=as_of))
-            for code, text in rules
-        }
-    )
+    """{code: how many of these residents the rule holds for} for [(code, text)]: the plain
+    rules in one pass over the archive (a theme page's lists counted one by one would scan
+    it once each)."""
+    # A rule with a subquery (household aggregates, the handling log) is counted on its own:
+    # inside an aggregate's FILTER PostgreSQL runs the subquery once per row, while a plain
+    # WHERE lets it turn the subquery into a join.
+    plain = [(c, t) for c, t in rules if " FROM " not in compiled(t, rule=c, as_of=as_of).sql]
+    out = {
+        code: residents.filter(condition(text, rule=code, as_of=as_of)).count()
+        for code, text in rules
+        if (code, text) not in plain
+    }
+    if plain:
+        out |= residents.aggregate(
+            **{
+                code: Count("person_id", filter=condition(text, rule=code, as_of=as_of))
+                for code, text in plain
+            }
+        )
+    return {code: out[code] for code, _text in rules}
 
 
 def explain(person_id: int, text: str, *, rule: str = "", as_of: date | None = None):

@@ -377,13 +377,16 @@ def test_it_takes_the_graduates_own_hardship_when_no_household_is_known(resident
     assert none not in got
 
 
-def test_it_counts_every_list_of_a_theme_in_one_query(resident, django_assert_num_queries):
+def test_it_counts_the_plain_lists_of_a_theme_in_one_query(resident, django_assert_num_queries):
     # given one resident for each list of the catalogue
     for items, _change in CASES.values():
         resident(**items)
     lists = [r for t in catalog.themes() for r in t.lists]
+    with_subqueries = [
+        r for r in lists if " FROM " in engine.compiled(r.rule, rule=r.code, as_of=AS_OF).sql
+    ]
     # when every list is counted at once
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1 + len(with_subqueries)):
         together = engine.counts(
             Resident.objects.all(), [(r.code, r.rule) for r in lists], as_of=AS_OF
         )
