@@ -4,6 +4,7 @@ from `Resident.objects.visible_to(user)`; every figure is a GROUP BY on that que
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -154,10 +155,10 @@ def theme_detail(request, theme: str):
     )
     total = sum(n for *_cell, n in cells)
 
-    def tally(index: int) -> dict:
-        out: dict = {}
+    def tally(*index: int) -> Counter:
+        out: Counter = Counter()
         for cell in cells:
-            out[cell[index]] = out.get(cell[index], 0) + cell[-1]
+            out[tuple(cell[i] for i in index) if len(index) > 1 else cell[index[0]]] += cell[-1]
         return out
 
     charts: dict = {}
@@ -185,9 +186,7 @@ def theme_detail(request, theme: str):
         "values": [n for _s, n in jobs],
     }
     if t.code == "population":
-        grid: dict = {}
-        for _key, band, sex, _job, n in cells:
-            grid[band, sex] = grid.get((band, sex), 0) + n
+        grid = tally(1, 2)
         charts["pyramid"] = {
             "names": _band_labels(),
             "male": [-grid.get((b, "1"), 0) for b in _band_labels()],
