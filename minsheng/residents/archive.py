@@ -576,6 +576,11 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
     replace their archive rows in one INSERT (no UPDATE of wide rows: on PostgreSQL that
     would write every row twice)."""
     ensure_retirement_table()
+    if scoped and not _pg():
+        # Without statistics SQLite takes the touched set for a large table and walks every
+        # fact table's person index probing it (11 s for a 5,000-person delta at full
+        # scale) instead of looking up each touched person's rows.
+        cursor.execute(f"ANALYZE {TOUCHED}")
     if _pg():
         # the window sorts want memory; the planner needs the touched set's size (JIT is
         # off for the whole connection, see settings)
