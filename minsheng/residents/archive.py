@@ -587,6 +587,10 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
         cursor.execute("SET LOCAL work_mem = '256MB'")
         if scoped:
             analyze(TOUCHED)
+            # Fact rows are read through the person index from cached pages; at the default
+            # random_page_cost PostgreSQL scanned 参保's 1.3 M rows once per insurance scheme
+            # for a 5,000-person delta instead.
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
     p = plan(scoped)
     columns = _inline(p.columns)
     persons = (
