@@ -177,9 +177,9 @@ def imported_city(synth_city, django_db_setup, django_db_blocker, tmp_path_facto
 
     from minsheng import keys
     from minsheng.lib.crypto import generate_key_file
-    from minsheng.residents.models import Person, Resident
-    from minsheng.sources.actions import do_ingest_folder
-    from minsheng.sources.models import FACT_MODELS, Batch
+    from minsheng.pipeline.ingest import import_folder
+    from minsheng.residents.models import Resident
+    from minsheng.sources.models import FACT_MODELS, Batch, Person
 
     saved = settings.KEY_FILE
     settings.KEY_FILE = generate_key_file(tmp_path_factory.mktemp("keys") / "minsheng.key")
@@ -187,7 +187,7 @@ def imported_city(synth_city, django_db_setup, django_db_blocker, tmp_path_facto
     with django_db_blocker.unblock():
         name = str(connection.settings_dict["NAME"])
         assert "memory" in name or "test" in name, f"not a test database: {name}"
-        batches = do_ingest_folder(synth_city / "exports", as_of=CITY_AS_OF)
+        batches = import_folder(synth_city / "exports", as_of=CITY_AS_OF)
         yield {"path": synth_city, "batches": batches}
         Resident.objects.all().delete()
         for model in FACT_MODELS.values():

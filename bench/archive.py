@@ -99,8 +99,9 @@ def main() -> int:
     from django.core.management import call_command
 
     from minsheng.lib.crypto import generate_key_file
+    from minsheng.pipeline.actions import do_refresh_archive
+    from minsheng.pipeline.ingest import import_file, ordered
     from minsheng.sources import evaluation, linkage
-    from minsheng.sources.actions import do_ingest_file, do_refresh_archive, ordered
     from minsheng.sources.models import Batch
 
     key = Path(os.environ["MINSHENG_KEY_FILE"])
@@ -108,14 +109,14 @@ def main() -> int:
         generate_key_file(key)
     call_command("migrate", verbosity=0)
 
-    # what `minsheng ingest DIR` does (do_ingest_folder), with the archive rebuild timed apart
+    # what `minsheng ingest DIR` does (pipeline.ingest.import_folder), with the archive rebuild timed apart
     t0 = time.perf_counter()
     batches = [
-        do_ingest_file(path, source=src.name, refresh_archive=False)
+        import_file(path, source=src.name, refresh=False)
         for path, src in ordered((city / "exports").iterdir())
     ]
     t_archive = time.perf_counter()
-    do_refresh_archive(as_of=AS_OF)
+    do_refresh_archive(acting_user=None, as_of=AS_OF, job="bench")
     wall = time.perf_counter() - t0
     archive_s = time.perf_counter() - t_archive
     other_s = t_archive - t0 - sum(sum(b.timings.values()) for b in batches)
@@ -150,9 +151,9 @@ def main() -> int:
 
     delta = _delta_file(city, ROOT / "var" / "bench" / f"delta-{a.scale}")
     t1 = time.perf_counter()
-    batch = do_ingest_file(delta, as_of=AS_OF)
+    batch = import_file(delta, as_of=AS_OF)
     delta_s = time.perf_counter() - t1
-    again = do_ingest_file(delta, as_of=AS_OF)
+    again = import_file(delta, as_of=AS_OF)
     assert again.pk == batch.pk and Batch.objects.filter(sha256=batch.sha256).count() == 1
     print(
         f"  delta: {batch.rows_read} rows, {batch.residents_refreshed} residents in {delta_s:.1f} s"

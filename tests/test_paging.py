@@ -3,8 +3,8 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from minsheng import paging
 from minsheng.geo.models import Area
-from minsheng.lib import paging
 
 pytestmark = pytest.mark.django_db
 

@@ -107,7 +107,7 @@ class PolicyCandidate(AreaCodes):
     run = models.ForeignKey(PolicyRun, models.CASCADE, related_name="candidates")
     subject_key = models.CharField(max_length=32)
     person = models.ForeignKey(
-        "residents.Person", models.PROTECT, null=True, blank=True, related_name="+"
+        "sources.Person", models.PROTECT, null=True, blank=True, related_name="+"
     )
     enterprise_uscc = models.CharField(max_length=18, blank=True)
     enterprise_name = models.CharField(max_length=200, blank=True)
@@ -134,7 +134,7 @@ class PolicyDelivery(AreaCodes):
     run = models.ForeignKey(PolicyRun, models.PROTECT, related_name="deliveries")
     candidate = models.ForeignKey(PolicyCandidate, models.PROTECT, related_name="+")
     person = models.ForeignKey(
-        "residents.Person", models.PROTECT, null=True, blank=True, related_name="+"
+        "sources.Person", models.PROTECT, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=16, choices=DeliveryKind.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
@@ -166,7 +166,7 @@ class Notification(AreaCodes):
         WECHAT = "wechat", _("WeChat")
 
     person = models.ForeignKey(
-        "residents.Person", models.PROTECT, null=True, blank=True, related_name="+"
+        "sources.Person", models.PROTECT, null=True, blank=True, related_name="+"
     )
     enterprise_uscc = models.CharField(max_length=18, blank=True)
     channel = models.CharField(max_length=8, choices=Channel.choices)
@@ -191,7 +191,7 @@ class Notification(AreaCodes):
 class BenefitRecord(AreaCodes):
     """A benefit granted without application, for the fund department to pay."""
 
-    person = models.ForeignKey("residents.Person", models.PROTECT, related_name="+")
+    person = models.ForeignKey("sources.Person", models.PROTECT, related_name="+")
     kind = models.CharField(max_length=64)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     period = models.CharField(max_length=7, blank=True)
@@ -209,7 +209,7 @@ class GridTaskRequest(AreaCodes):
     """A request for a door-to-door task; the grid-work app turns it into a task for the
     worker of `grid_code`."""
 
-    person = models.ForeignKey("residents.Person", models.PROTECT, related_name="+")
+    person = models.ForeignKey("sources.Person", models.PROTECT, related_name="+")
     kind = models.CharField(max_length=32)
     reason = models.CharField(max_length=500)
     policy_code = models.CharField(max_length=64)

@@ -26,6 +26,8 @@ from typing import Any
 
 from minsheng.lib.masking import MASKERS
 
+from .registry import LABELS
+
 __all__ = [
     "PATH",
     "RESOLUTIONS",
@@ -48,26 +50,7 @@ __all__ = [
 
 PATH = Path(__file__).with_name("dictionary.toml")
 
-SOURCES: Mapping[str, str] = MappingProxyType(
-    {
-        "gongan_hukou": "公安局 户籍人口",
-        "gongan_death": "公安局 死亡注销",
-        "grid_census": "网格化服务管理中心 实有人口",
-        "rs_employment": "人社局 就业失业登记",
-        "rs_insurance": "人社局 社会保险参保",
-        "rs_pension": "人社局 养老待遇发放",
-        "sbk_card": "人社局社保卡服务中心 社会保障卡",
-        "mz_assistance": "民政局 社会救助",
-        "wj_death": "卫健委 死亡医学证明",
-        "edu_graduates": "教育局 高校毕业生",
-        "cl_disability": "残联 持证残疾人",
-        "va_veterans": "退役军人事务局 退役军人",
-        "scjg_business": "市场监督管理局 市场主体登记",
-        "rs_handling_log": "人社局 业务经办日志",
-        "grid_collect": "网格员 网格采集",
-    }
-)
-"""Source name → owning department and dataset. The names are those of the city's exports."""
+SOURCES = LABELS  # every origin of a fact, declared once in the source registry
 
 TYPES = frozenset({"string", "code", "date", "integer", "decimal", "boolean"})
 RESOLUTIONS = ("authoritative", "most_recent", "derived", "single")

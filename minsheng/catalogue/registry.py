@@ -71,11 +71,12 @@ class Column:
 @dataclass(frozen=True)
 class Source:
     name: str
-    department: str
+    department: str  # the department that sends the file
     file_pattern: str  # regex on the file name (not the path)
     format: str  # "csv" or "xlsx"
     columns: tuple[Column, ...]
     key_columns: tuple[str, ...]
+    dataset: str = ""  # what the department calls the export (户籍人口, 社会救助 …)
     id_column: str | None = None  # internal name of the person ID column (→ id_raw/id_error)
     name_column: str | None = None  # internal name of the person's name column
     # The file passed through Excel, so an 18-digit ID may have been rounded to a float.
@@ -91,6 +92,11 @@ class Source:
             if k is not None and k not in names:
                 raise ValueError(f"source {self.name}: {k!r} is not a declared column")
         object.__setattr__(self, "_by_name", MappingProxyType({c.name: c for c in self.columns}))
+
+    @property
+    def label(self) -> str:
+        """How staff name the source: department and dataset (公安局 户籍人口)."""
+        return f"{self.department} {self.dataset}"
 
     def column(self, name: str) -> Column:
         return self._by_name[name]
@@ -161,6 +167,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("cancel_date", "注销日期", "date", item="hukou.cancel_date"),
             _c("police_station", ("所属派出所", "派出所")),
         ),
+        dataset="户籍人口",
         key_columns=("id_number",),
         id_column="id_number",
         name_column="name",
@@ -182,6 +189,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("hukou_address", "户籍地址", item="hukou.address"),
             _c("police_station", ("派出所", "所属派出所")),
         ),
+        dataset="死亡注销",
         key_columns=("id_number",),
         id_column="id_number",
         name_column="name",
@@ -209,6 +217,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("population_type", "人员类型", "code", item="residence.population_type"),
             _c("collected_date", "采集日期", "date", item="residence.last_collected_date"),
         ),
+        dataset="实有人口",
         key_columns=("id_number",),
         id_column="id_number",
         name_column="name",
@@ -251,6 +260,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("willingness", "就业意愿", "code", item="unemployment.willingness"),
             _c("desired_job", "求职意向", item="unemployment.desired_job"),
         ),
+        dataset="就业失业登记",
         key_columns=("id_number", "registration_type", "registration_date"),
         id_column="id_number",
         name_column="name",
@@ -288,6 +298,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("income_band", "收入档次", "code", item="insurance.income_band"),
             _c("resident_grade", "缴费档次", "integer", item="insurance.resident_pension_grade"),
         ),
+        dataset="社会保险参保",
         key_columns=("id_number", "scheme_code"),
         id_column="id_number",
         name_column="name",
@@ -331,6 +342,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("bank", "开户银行"),
             PHONE,
         ),
+        dataset="养老待遇发放",
         key_columns=("id_number", "pension_type"),
         id_column="id_number",
         name_column="name",
@@ -359,6 +371,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("service_bank", "服务银行", item="card.service_bank"),
             _c("phone", ("手机号码", "联系电话"), "phone", item="identity.phone"),
         ),
+        dataset="社会保障卡",
         key_columns=("id_number", "card_number"),
         id_column="id_number",
         name_column="name",
@@ -403,6 +416,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("monitoring_type", "监测类型"),
             _c("returned_to_poverty", "返贫致贫", "code", codes={"是": "1", "否": "0"}),
         ),
+        dataset="社会救助",
         key_columns=("id_number", "assistance_type"),
         id_column="id_number",
         name_column="name",
@@ -434,6 +448,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("address", "常住地址", item="residence.address"),
             _c("family_phone", "家属联系电话", "phone"),
         ),
+        dataset="死亡医学证明",
         key_columns=("certificate_number",),
         id_column="id_number",
         name_column="name",
@@ -467,6 +482,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("origin", "生源地"),
             PHONE,
         ),
+        dataset="高校毕业生",
         key_columns=("id_number", "graduation_date"),
         id_column="id_number",
         name_column="name",
@@ -503,6 +519,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("address", "现住址", item="residence.address"),
             PHONE,
         ),
+        dataset="持证残疾人",
         key_columns=("id_number", "certificate_number"),
         id_column="id_number",
         name_column="name",
@@ -527,6 +544,7 @@ _SOURCES: tuple[Source, ...] = (
             PHONE,
             _c("employment_situation", "就业状况", "code", item="veterans.employment_situation"),
         ),
+        dataset="退役军人",
         key_columns=("id_number",),
         id_column="id_number",
         name_column="name",
@@ -552,6 +570,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("industry", "行业"),
             _c("registration_authority", "登记机关"),
         ),
+        dataset="市场主体登记",
         key_columns=("uscc",),
         id_column="id_number",
         name_column="name",
@@ -578,6 +597,7 @@ _SOURCES: tuple[Source, ...] = (
             _c("office", "受理机构"),
             _c("result", "办理结果"),
         ),
+        dataset="业务经办日志",
         key_columns=("serial",),
         id_column="id_number",
         name_column="name",
@@ -604,6 +624,30 @@ def source(name: str) -> Source:
         raise UnknownSource(f"no source named {name!r} (known: {known})") from None
 
 
+# Facts that are not department files: what grid workers collect at the door (网格采集).
+COLLECTED: Mapping[str, str] = MappingProxyType({"grid_collect": "网格员 网格采集"})
+
+LABELS: Mapping[str, str] = MappingProxyType({**{s.name: s.label for s in _SOURCES}, **COLLECTED})
+"""Every origin of a fact (source name → department and dataset): the one list of them."""
+
+
+def label(name: str) -> str:
+    """A source's name as staff read it; an unknown name is shown as it is."""
+    return LABELS.get(name, name)
+
+
+# Sources that seed the person index are imported first; the rest link against it.
+SEED_ORDER = ("gongan_hukou", "grid_census")
+# Sources that report deaths: their rows say a person died, not that they live somewhere.
+DEATH_SOURCES = frozenset({"gongan_death", "wj_death"})
+
+
+def import_rank(name: str) -> tuple[int, str]:
+    """Sort key of a source in an import of several files: seeding sources first."""
+    rank = {n: i for i, n in enumerate(SEED_ORDER)}
+    return rank.get(name, len(rank)), name
+
+
 def detect_source_by_headers(headers: list[str]) -> Source | None:
     """The source whose declared headers cover the most of `headers` (all its required ones)."""
     found = {h.strip() for h in headers if h}
@@ -618,27 +662,24 @@ def detect_source_by_headers(headers: list[str]) -> Source | None:
     return best[1] if best else None
 
 
-def detect_source(path: str | Path, headers: list[str] | None = None) -> Source:
-    """Find the source of a file by its name, else by its header line.
+def source_by_file_name(file_name: str) -> Source | None:
+    return next((s for s in _SOURCES if s.matches_name(file_name)), None)
 
-    `headers` may be given by a caller that already read them; otherwise the file is
-    opened (parse.read_headers) only when the name does not decide.
-    """
-    path = Path(path)
-    for s in _SOURCES:
-        if s.matches_name(path.name):
-            return s
-    if headers is None and path.exists():
-        from .parse import read_headers  # parse imports this module
 
-        try:
-            headers = read_headers(path)
-        except Exception:  # noqa: BLE001 - an unreadable file simply does not match
-            headers = None
+def detect_source(file_name: str, headers: list[str] | None = None) -> Source:
+    """Find the source of a file by its name, else by its header line (read by the caller)."""
+    file_name = Path(file_name).name
+    if (s := source_by_file_name(file_name)) is not None:
+        return s
     if headers and (s := detect_source_by_headers(headers)) is not None:
         return s
     raise UnknownSource(
-        f"{path.name}: no declared source matches this file name or its headers "
+        f"{file_name}: no declared source matches this file name or its headers "
         f"({', '.join(headers) if headers else 'no header read'}); "
         f"pass the source explicitly (known: {', '.join(_index())})"
     )
+
+
+def all_headers() -> frozenset[str]:
+    """Every header any source declares: how a reader finds the header row of a sheet."""
+    return frozenset(h for s in _SOURCES for c in s.columns for h in c.headers)

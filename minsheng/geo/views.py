@@ -2,21 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import render
 
-from minsheng.audit.actions import deny
 from minsheng.geo.models import LEVEL_ORDER, Area, Building, House, Level
 
-
-def access_area(request, code: str) -> Area:
-    """The area if the user may see it; otherwise 404, with the refusal audited."""
-    area = (
-        Area.objects.visible_to(request.user)
-        .select_related("parent__parent__parent__parent")
-        .filter(code=code)
-        .first()
-    )
-    if area is None:
-        deny(request, "area", code, not_found=True)
-    return area
+from .access import access_area
 
 
 @login_required

@@ -25,14 +25,13 @@ from datetime import date
 from django.db import connection
 from django.utils import timezone
 
+from minsheng.catalogue import dictionary, registry
+from minsheng.catalogue.codes import code_map
 from minsheng.lib import sqldialect
 from minsheng.lib.retirement import CATEGORIES, retirement
-from minsheng.sources import registry
 from minsheng.sources.bulk import analyze, indexes_deferred
 from minsheng.sources.models import FACT_MODELS, encrypted
-from minsheng.sources.parse import _code_map
 
-from . import dictionary
 from .models import Provenance, RetirementAge, field_name
 
 TOUCHED = "archive_touched"
@@ -118,7 +117,7 @@ PENSION_ONLY = frozenset(
 def _column_expr(col: registry.Column) -> str:
     if encrypted(col):
         return f"f.{col.name}_enc"
-    if col.kind == "code" and _code_map(col):
+    if col.kind == "code" and code_map(col):
         if col.item and dictionary.item(col.item).type == "boolean":
             return f"CASE f.{col.name}_code WHEN '1' THEN {true()} WHEN '0' THEN {false()} END"
         return f"f.{col.name}_code"

@@ -1,7 +1,7 @@
-"""The person index and the resolved archive.
+"""The resolved archive.
 
-`Person` is the identity the linkage step assigns every source row to (seeded from household
-registration and the grid census). `Resident` is the archive: one wide row per person holding
+Every source row is linked to a `sources.Person` (the person index, kept by the import's
+link stage). `Resident` is the archive: one wide row per person holding
 the 122 dictionary items, generated from `dictionary.toml`, rebuilt by set-based SQL
 (`archive.py`) whenever a batch touches the person. Every later feature reads `Resident`.
 `Provenance` holds, beside it, which source and which date each item's value came from.
@@ -12,35 +12,9 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.catalogue import dictionary
 from minsheng.geo.scoping import ScopedQuerySet
-
-from . import dictionary
-
-
-class Person(models.Model):
-    """One real individual as far as linkage can tell. The ID number is stored encrypted and
-    found through its blind index."""
-
-    id_hash = models.CharField(max_length=64, null=True, unique=True)
-    id_enc = models.TextField(null=True)
-    name = models.CharField(max_length=64, null=True)
-    sex = models.CharField(max_length=1, null=True)
-    birth_date = models.DateField(null=True)
-    # Linkage attributes filled from the first row that has them, so later batches can be
-    # matched on phone and address before the archive is rebuilt.
-    phone_hash = models.CharField(max_length=64, null=True)
-    address = models.TextField(null=True)
-    district_code = models.CharField(max_length=6, null=True)
-    first_source = models.CharField(max_length=32)
-    first_batch = models.ForeignKey("sources.Batch", models.PROTECT, related_name="+")
-    first_row = models.IntegerField()
-    created_at = models.DateTimeField()
-
-    class Meta:
-        verbose_name = _("person")
-
-    def __str__(self) -> str:
-        return f"{self.name or ''} ({self.pk})"
+from minsheng.sources.models import Person
 
 
 def field_name(code: str) -> str:

@@ -18,14 +18,13 @@ from django.views.decorators.http import require_POST
 from minsheng import keys
 from minsheng.audit.actions import deny, record_event
 from minsheng.audit.models import EventType
+from minsheng.catalogue import dictionary, registry
 from minsheng.geo.models import Area, Level
 from minsheng.lib import idcard
-from minsheng.lib.crypto import CryptoError
-from minsheng.residents import dictionary
 from minsheng.residents.access import access_resident
-from minsheng.residents.dictionary import SOURCES
 from minsheng.residents.models import Provenance, Resident, field_name
-from minsheng.sources import registry
+from minsheng.residents.plain import Plain
+from minsheng.residents.signals import profile_portrait
 from minsheng.sources.models import LinkMethod, fact_columns, fact_model
 from minsheng.ui import StyledFormMixin
 
@@ -56,9 +55,9 @@ def dictionary_list(request):
             rows = [
                 {
                     "item": i,
-                    "sources": [SOURCES[s] for s in i.sources],
+                    "sources": [registry.label(s) for s in i.sources],
                     "resolution": RESOLUTION_LABELS[i.resolution],
-                    "authority": " > ".join(SOURCES[s] for s in i.authority),
+                    "authority": " > ".join(registry.label(s) for s in i.authority),
                 }
                 for i in items
             ]
@@ -110,6 +109,25 @@ class RevealForm(StyledFormMixin, forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. pension application no. 2025-0012")}),
     )
+
+    def clean_reason(self):
+        from minsheng.lib.reasons import reason_problem
+
+        reason = self.cleaned_data["reason"]
+        problem = reason_problem(reason)
+        if problem == "too_short":
+            raise forms.ValidationError(
+                _("State the reason in at least 4 letters or Chinese characters."),
+                code="reason_too_short",
+            )
+        if problem is not None:
+            raise forms.ValidationError(
+                _(
+                    "State the actual reason (the matter or its case number), not a placeholder, a test or repeated characters."
+                ),
+                code=f"reason_{problem}",
+            )
+        return reason
 
 
 @dataclass(frozen=True)
@@ -172,24 +190,6 @@ class _Fact:
         return (self.date, self.loaded_at, self.batch_id, self.row)
 
 
-class _Plain:
-    """Decrypts each distinct token once per request: the same ID number comes back from
-    every source."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, str | None] = {}
-
-    def __call__(self, token: str | None) -> str | None:
-        if not token:
-            return None
-        if token not in self._seen:
-            try:
-                self._seen[token] = keys.provider().decrypt(token)
-            except CryptoError:
-                self._seen[token] = None
-        return self._seen[token]
-
-
 def _file_date(file_name: str, loaded_at: datetime) -> date:
     # Department exports are named <source>_<yyyymmdd>; that is when the data was true,
     # which can be well before we loaded it.
@@ -201,7 +201,7 @@ def _file_date(file_name: str, loaded_at: datetime) -> date:
     return timezone.localtime(loaded_at).date()
 
 
-def _fact_value(feed: _Feed, row: dict, plain: _Plain) -> tuple[object, object]:
+def _fact_value(feed: _Feed, row: dict, plain: Plain) -> tuple[object, object]:
     """(value to show, key to compare with the archive's value) of one fact column."""
     col = feed.column
     if feed.mode == "enc":
@@ -226,7 +226,7 @@ def _fact_value(feed: _Feed, row: dict, plain: _Plain) -> tuple[object, object]:
 def _load_facts(user, person_id: int, items: set[str] | None = None) -> dict[str, list[_Fact]]:
     """Item code → the person's fact rows feeding it, newest first. One query per source
     that feeds the wanted items, whatever the number of rows or items."""
-    plain = _Plain()
+    plain = Plain()
     by_item: dict[str, list[_Fact]] = {}
     for source, feeds in FEEDS.items():
         feeds = tuple(f for f in feeds if items is None or f.item.code in items)
@@ -312,7 +312,7 @@ def _history_rows(item, facts: list[_Fact], current_key, revealed: bool) -> list
     return [
         {
             "date": f.date,
-            "source": SOURCES.get(f.source, f.source),
+            "source": registry.label(f.source),
             "file_name": f.file_name,
             "row": f.row,
             "link": _link_label(f),
@@ -340,13 +340,13 @@ def _conflicts(item, facts: list[_Fact], current_key, revealed: bool) -> list[di
             f.key,
             {"value": _show(item, f.value, revealed), "date": f.date, "sources": []},
         )
-        label = SOURCES.get(f.source, f.source)
+        label = registry.label(f.source)
         if label not in group["sources"]:
             group["sources"].append(label)
     return list(groups.values())
 
 
-def _resolved(resident, item: dictionary.Item, plain: _Plain) -> tuple[object, object]:
+def _resolved(resident, item: dictionary.Item, plain: Plain) -> tuple[object, object]:
     name = field_name(item.code)
     value = getattr(resident, name)
     if item.encrypted:
@@ -369,7 +369,7 @@ def _revealed(request, person_id: int) -> float | None:
     return live.get(str(person_id))
 
 
-def _header(resident, plain: _Plain, revealed: bool) -> dict:
+def _header(resident, plain: Plain, revealed: bool) -> dict:
     get = dictionary.item
     return {
         "name": _show(get("identity.name"), resident.identity_name, revealed),
@@ -434,7 +434,7 @@ def resident_search(request):
         "person_id",
     )
     page = Paginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
-    plain = _Plain()
+    plain = Plain()
     get = dictionary.item
     rows = [
         {
@@ -475,7 +475,7 @@ def resident_search(request):
 
 def _profile_context(request, resident, revealed_until: float | None) -> dict:
     revealed = revealed_until is not None
-    plain = _Plain()
+    plain = Plain()
     facts = _load_facts(request.user, resident.person_id)
     # the resident was fetched through the area scope, so its provenance row may be read
     provenance = Provenance.objects.filter(pk=resident.person_id).first()
@@ -496,7 +496,7 @@ def _profile_context(request, resident, revealed_until: float | None) -> dict:
                     "name": item.name_en if english else item.name_zh,
                     "value": _show(item, value, revealed),
                     "masked": item.sensitive and not revealed and value not in (None, ""),
-                    "source": SOURCES.get(src, src) if src else None,
+                    "source": registry.label(src) if src else None,
                     "at": at,
                     "derived": item.resolution == "derived",
                     "inputs": [
@@ -559,11 +559,7 @@ def _portrait(request, resident) -> dict:
     Tags are the stored ones (recompute_tags), so the page costs one query for them
     instead of one per rule; the trajectory costs one query per fact source.
     """
-    from minsheng.screening import tags as portrait_tags
-    from minsheng.screening.timeline import service_events
-
     get = dictionary.item
-    person_tags = portrait_tags.person_tags(resident.person_id)
     pension = _format(
         get("insurance.employee_pension_status"), resident.insurance_employee_pension_status
     ) or _format(
@@ -594,15 +590,16 @@ def _portrait(request, resident) -> dict:
         ),
         (_("Social security card"), _format(get("card.has_card"), resident.card_has_card)),
     ]
-    events = service_events(resident.person_id, request.user)
-    for e in events:
+    portrait = {"figures": figures, "tag_groups": [], "tags_computed_at": None, "events": []}
+    # Tags and the service trajectory come from the apps above this one (screening):
+    # they answer the signal with what they add to the portrait.
+    for _receiver, part in profile_portrait.send(
+        sender=Resident, resident=resident, user=request.user
+    ):
+        portrait.update(part or {})
+    for e in portrait["events"]:
         e["icon"], e["style"] = TIMELINE_BADGES.get(e["kind"], ("•", "secondary"))
-    return {
-        "tag_groups": portrait_tags.grouped(person_tags),
-        "tags_computed_at": max((t.computed_at for t in person_tags), default=None),
-        "figures": figures,
-        "events": events,
-    }
+    return portrait
 
 
 @login_required
@@ -670,7 +667,7 @@ def resident_item_history(request, person_id: int, code: str):
         object_id=person_id,
         details={"item": code, "revealed": revealed},
     )
-    plain = _Plain()
+    plain = Plain()
     value, key = _resolved(resident, item, plain)
     facts = _load_facts(request.user, person_id, {code}).get(code, [])
     name = field_name(code)
@@ -681,7 +678,7 @@ def resident_item_history(request, person_id: int, code: str):
         "item": item,
         "item_name": item.name_en if get_language() == "en" else item.name_zh,
         "value": _show(item, value, revealed),
-        "source": SOURCES.get(src, src) if src else None,
+        "source": registry.label(src) if src else None,
         "at": getattr(resident, f"{name}_at", None) if item.keep_provenance else None,
         "history": _history_rows(item, facts, key, revealed),
         "conflicts": _conflicts(item, facts, key, revealed),

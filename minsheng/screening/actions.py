@@ -17,8 +17,6 @@ def do_save_target_list(theme, rule_def, *, area, acting_user, request=None) -> 
     """One TargetList and its members (inserted in chunks of set-based INSERTs), one audit
     event, in one transaction. The members are the residents in `area` the acting user may
     see for whom the rule holds as of the archive date."""
-    from .views import in_area
-
     with transaction.atomic():
         as_of = engine.archive_as_of()
         saved = TargetList.objects.create(
@@ -32,7 +30,7 @@ def do_save_target_list(theme, rule_def, *, area, acting_user, request=None) -> 
             created_by=acting_user,
         )
         ids = list(
-            in_area(
+            engine.in_area(
                 engine.matching(acting_user, rule_def.rule, rule=rule_def.code, as_of=as_of), area
             )
             .order_by("person_id")

@@ -11,6 +11,7 @@ from django.db.models import BooleanField, Count, Max
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from minsheng.geo.models import Level
 from minsheng.residents.models import Resident
 
 from .rulelang import Compiled, compile_rule
@@ -120,3 +121,10 @@ def explain_many(person_ids: list[int], text: str, *, rule: str = "", as_of: dat
         ]
         for row in rows
     }
+
+
+def in_area(qs, area):
+    """The rows of `qs` (scoped already) inside `area`."""
+    if area.level == Level.CITY:
+        return qs
+    return qs.filter(**{f"{area.level}_code": area.code})

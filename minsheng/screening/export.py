@@ -7,14 +7,14 @@ import io
 import xlsxwriter
 from django.utils import timezone
 
+from minsheng.residents.plain import Plain
+
+from .rows import rows_for
+
 CHUNK = 1000
 
 
 def list_workbook(theme, rule_def, qs, *, as_of, user, area) -> tuple[bytes, int]:
-    from minsheng.residents.views import _Plain
-
-    from .views import rows_for
-
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True})
     sheet = book.add_worksheet(rule_def.code[:31])
@@ -29,7 +29,7 @@ def list_workbook(theme, rule_def, qs, *, as_of, user, area) -> tuple[bytes, int
     headers = ["姓名", "公民身份号码", "性别", "年龄", "区域", "条件"]
     for col, text in enumerate(headers):
         sheet.write(3, col, text, bold)
-    plain = _Plain()
+    plain = Plain()
     row_no = 4
     count = 0
     ids = list(qs.values_list("person_id", flat=True))

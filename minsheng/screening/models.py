@@ -41,7 +41,7 @@ class TargetList(models.Model):
 
 class TargetListMember(models.Model):
     target_list = models.ForeignKey(TargetList, models.CASCADE, related_name="members")
-    person = models.ForeignKey("residents.Person", models.PROTECT, related_name="+")
+    person = models.ForeignKey("sources.Person", models.PROTECT, related_name="+")
     # which conditions held, as shown when the list was saved
     explanation = models.JSONField(default=list)
 
@@ -57,7 +57,7 @@ class TargetListMember(models.Model):
 class ResidentTag(models.Model):
     """A portrait tag that holds for a resident (recomputed set-wise from tags.toml)."""
 
-    person = models.ForeignKey("residents.Person", models.CASCADE, related_name="tags")
+    person = models.ForeignKey("sources.Person", models.CASCADE, related_name="tags")
     tag = models.CharField(max_length=32)
     rule_version = models.CharField(max_length=32)
     computed_at = models.DateTimeField()

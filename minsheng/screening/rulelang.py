@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from minsheng.catalogue import dictionary
 from minsheng.lib import sqldialect
-from minsheng.residents import dictionary
 
 __all__ = ["Compiled", "Condition", "RuleError", "compile_rule", "parse"]
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minsheng.residents.dictionary import SOURCES
+from minsheng.catalogue import registry
 from minsheng.sources.models import fact_model
 
 log = logging.getLogger(__name__)
@@ -236,7 +236,7 @@ def service_events(person_id: int, user=None) -> list[dict]:
                     "title": str(title),
                     "detail": detail,
                     "source": source,
-                    "source_label": SOURCES.get(source, source),
+                    "source_label": registry.label(source),
                 }
             )
     events += _benefit_events(person_id)

@@ -15,18 +15,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from minsheng import paging
 from minsheng.audit.actions import deny, record_event
 from minsheng.audit.models import EventType
+from minsheng.catalogue import dictionary
+from minsheng.geo.access import access_area
 from minsheng.geo.models import LEVEL_ORDER, Area, Level
-from minsheng.geo.views import access_area
-from minsheng.lib import paging
-from minsheng.residents import dictionary
 from minsheng.residents.models import Resident
 
 from . import catalog, engine
 from .actions import do_save_target_list
 from .export import list_workbook
 from .models import TargetList, TargetListMember
+from .rows import label as _label
+from .rows import rows_for
 
 PAGE_SIZE = 25
 AGE_BANDS = [(0, 15), (16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, None)]
@@ -81,12 +83,6 @@ def _area(request, code: str | None) -> Area:
     return request.user.area
 
 
-def in_area(qs, area: Area):
-    if area.level == Level.CITY:
-        return qs
-    return qs.filter(**{f"{area.level}_code": area.code})
-
-
 def _age_band():
     whens = []
     for lo, hi in AGE_BANDS:
@@ -100,12 +96,6 @@ def _age_band():
 
 def _band_labels() -> list[str]:
     return [f"{lo}-{hi}" if hi is not None else f"{lo}+" for lo, hi in AGE_BANDS]
-
-
-def _label(code: str, value) -> str:
-    if value in (None, ""):
-        return str(_("Unknown"))
-    return dictionary.item(code).label(value) or str(value)
 
 
 def _ancestors(user, area: Area) -> list[Area]:
@@ -136,11 +126,11 @@ def theme_detail(request, theme: str):
     user = request.user
     area = _area(request, request.GET.get("area"))
     as_of = engine.archive_as_of()
-    population = in_area(
+    population = engine.in_area(
         engine.matching(user, t.population.rule, rule=t.population.code, as_of=as_of), area
     )
     counts = engine.counts(
-        in_area(Resident.objects.visible_to(user), area),
+        engine.in_area(Resident.objects.visible_to(user), area),
         [(r.code, r.rule) for r in t.lists],
         as_of=as_of,
     )
@@ -217,7 +207,7 @@ def theme_detail(request, theme: str):
 def _filtered(request, params, t, r, as_of):
     """The list's residents in scope with the page's filters, and the filter values."""
     area = _area(request, params.get("area"))
-    qs = in_area(engine.matching(request.user, r.rule, rule=r.code, as_of=as_of), area)
+    qs = engine.in_area(engine.matching(request.user, r.rule, rule=r.code, as_of=as_of), area)
     sex = params.get("sex", "")
     if sex in ("1", "2"):
         qs = qs.filter(identity_sex=sex)
@@ -235,31 +225,6 @@ def _filtered(request, params, t, r, as_of):
     qs = qs.only(*ROW_FIELDS).order_by(*SORTS[sort])
     filters = {"area": params.get("area", ""), "sex": sex, "sort": sort, **ages}
     return area, qs, filters
-
-
-def rows_for(residents, r, as_of, plain=None) -> list[dict]:
-    """Masked rows with their explanation, for a page (or a chunk) of residents."""
-    from minsheng.residents.views import _Plain
-
-    plain = plain or _Plain()
-    residents = list(residents)
-    why = engine.explain_many([x.person_id for x in residents], r.rule, rule=r.code, as_of=as_of)
-    codes = {x.grid_code or x.community_code for x in residents}
-    names = dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
-    name_item = dictionary.item("identity.name")
-    id_item = dictionary.item("identity.id_number")
-    return [
-        {
-            "person_id": x.person_id,
-            "name": name_item.mask(x.identity_name),
-            "id_number": id_item.mask(plain(x.identity_id_number)),
-            "sex": _label("identity.sex", x.identity_sex),
-            "age": x.identity_age,
-            "area": names.get(x.grid_code or x.community_code, x.community_code),
-            "why": why.get(x.person_id, []),
-        }
-        for x in residents
-    ]
 
 
 @login_required

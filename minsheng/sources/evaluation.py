@@ -9,8 +9,9 @@ from __future__ import annotations
 import polars as pl
 from django.db import connection
 
+from minsheng.catalogue.registry import source
+
 from .models import FACT_MODELS
-from .registry import source
 
 SCHEMA = {
     "file": pl.String,

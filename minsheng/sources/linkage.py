@@ -32,10 +32,14 @@ __all__ = [
     "REVIEW_WEIGHT",
     "WITHIN_WEIGHT",
     "baseline",
+    "INDEX_SCHEMA",
     "evaluate",
     "link_batch",
+    "new_persons",
+    "person_fills",
     "prepare_records",
     "simulate",
+    "with_person_ids",
 ]
 
 # -- decision thresholds (match weights in bits, prior included) -----------------------------
@@ -73,7 +77,9 @@ _RECORD_SCHEMA = {
     "address": pl.String,
     "district_code": pl.String,
 }
-_INDEX_SCHEMA = {
+# The person index as linkage reads it: one definition, which the importer loads from the
+# Person table (link.load_index) and the simulation grows in memory.
+INDEX_SCHEMA = {
     "person_id": pl.Int64,
     "id_hash": pl.String,
     "name": pl.String,
@@ -447,7 +453,7 @@ def link_batch(
     )
     idx = index.select(
         pl.col(c).cast(t) if c in index.columns else pl.lit(None, dtype=t).alias(c)
-        for c, t in _INDEX_SCHEMA.items()
+        for c, t in INDEX_SCHEMA.items()
     )
     recs = _with_pinyin(recs)
     idx = _with_pinyin(idx)
@@ -715,8 +721,12 @@ def sha256_index(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-def prepare_records(accepted: pl.DataFrame, blind_index: Callable[[str], str]) -> pl.DataFrame:
-    """The `records` frame for `link_batch` from a ParsedFile's accepted rows (rid = row)."""
+def prepare_records(
+    accepted: pl.DataFrame, *, name_column: str | None, phone_hash: pl.Series | None
+) -> pl.DataFrame:
+    """The `records` frame for `link_batch` from a ParsedFile's accepted rows (rid = row).
+
+    `phone_hash` is the blind index of the phone column, row-aligned (None: no phone)."""
     cols = accepted.columns
 
     def col(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -729,10 +739,9 @@ def prepare_records(accepted: pl.DataFrame, blind_index: Callable[[str], str]) -
         id_number=col("id_number", pl.String),
         id_raw=col("id_raw", pl.String),
         id_error=col("id_error", pl.String),
-        name=col("name", pl.String),
+        name=col(name_column or "name", pl.String),
         sex=col("sex", pl.String),
         birth_date=pl.coalesce(col("birth_date", pl.Date), id_birth),
-        phone=col("phone", pl.String),
         address=address,
         district_code=pl.coalesce(
             col("grid_code", pl.String).str.slice(0, 6),
@@ -741,8 +750,57 @@ def prepare_records(accepted: pl.DataFrame, blind_index: Callable[[str], str]) -
             ),
         ),
     )
-    phones = _hash_values(out["phone"], blind_index)
-    return out.join(phones.rename({"h": "phone_hash"}), on="phone", how="left").drop("phone")
+    if phone_hash is None:
+        phone_hash = pl.Series([None] * out.height, dtype=pl.String)
+    return out.with_columns(phone_hash=phone_hash.cast(pl.String))
+
+
+# -- growing the index ---------------------------------------------------------------------
+
+_ATTRS = ("name", "sex", "birth_date", "phone_hash", "address", "district_code")
+
+
+def new_persons(records: pl.DataFrame, links: pl.DataFrame, first_id: int) -> pl.DataFrame:
+    """One new person per `new_key` of `links`, numbered from `first_id` in key order:
+    new_key, person_id, rid and id_number of its first row (a row with a valid ID first, so
+    the person can be found by that ID later), and that row's attributes."""
+    return (
+        links.filter(pl.col("new_key").is_not_null())
+        .select("rid", "new_key")
+        .join(records, on="rid")
+        .sort(pl.col("id_number").is_null(), "rid")
+        .unique("new_key", keep="first", maintain_order=True)
+        .sort("new_key")
+        .with_row_index("i")
+        .select(
+            "new_key",
+            (pl.col("i") + first_id).cast(pl.Int64).alias("person_id"),
+            "rid",
+            "id_number",
+            *_ATTRS,
+        )
+    )
+
+
+def with_person_ids(links: pl.DataFrame, news: pl.DataFrame) -> pl.DataFrame:
+    """`links` with `final_person_id`: the linked person, else the new person of its key."""
+    return links.join(
+        news.select("new_key", new_person_id="person_id"), on="new_key", how="left"
+    ).with_columns(final_person_id=pl.coalesce("person_id", "new_person_id"))
+
+
+def person_fills(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """person_id and, per attribute, the first value (by row) that this batch's rows linked to
+    an existing person offer: what that person may lack (the caller keeps known values)."""
+    return (
+        links.filter(pl.col("person_id").is_not_null())
+        .select("rid", "person_id")
+        .join(records.select("rid", *_ATTRS), on="rid")
+        .sort("rid")
+        .group_by("person_id", maintain_order=True)
+        .agg(pl.col(a).drop_nulls().first() for a in _ATTRS)
+        .filter(pl.any_horizontal(pl.col(a).is_not_null() for a in _ATTRS))
+    )
 
 
 # -- scoring -----------------------------------------------------------------------------------
@@ -814,88 +872,61 @@ def baseline(parsed_frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
 
 # -- the whole city ----------------------------------------------------------------------------
 
-_FIRST = ("gongan_hukou", "grid_census")
-
-
-def _order(files: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
-    first = [f for name in _FIRST for f in files if f[0] == name]
-    return first + sorted((f for f in files if f[0] not in _FIRST), key=lambda f: f[0])
-
 
 def _grow_index(
     index: pl.DataFrame,
     records: pl.DataFrame,
-    result: pl.DataFrame,
-    next_id: int,
+    links: pl.DataFrame,
     blind_index: Callable[[str], str],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The index after a batch, and the batch's rid → person_id."""
-    attrs = ["name", "sex", "birth_date", "phone_hash", "address", "district_code"]
-    rows = result.join(records, on="rid", how="left").sort("rid")
-    # A new person takes its attributes from its first row, preferring a row with an ID
-    # so the person can be found by that ID later.
-    news = (
-        rows.filter(pl.col("new_key").is_not_null())
-        .sort(pl.col("id_number").is_null(), "rid")
-        .unique("new_key", keep="first", maintain_order=True)
-        .sort("new_key")
-        .with_row_index("i")
-        .select(
-            "new_key",
-            *attrs,
-            person_id=(pl.col("i") + next_id).cast(pl.Int64),
-            id_hash=pl.col("id_number"),
-        )
-    )
-    ids = _hash_values(news["id_hash"], blind_index)
-    news = news.join(ids.rename({"id_hash": "id_hash", "h": "_h"}), on="id_hash", how="left")
-    news = news.with_columns(id_hash="_h").drop("_h")
-    by_rid = (
-        rows.select("rid", "person_id", "new_key")
-        .join(news.select("new_key", new_pid="person_id"), on="new_key", how="left")
-        .select("rid", person_id=pl.coalesce("person_id", "new_pid"))
-    )
-    # Linked rows fill what an existing person lacks (first non-blank value wins).
-    fill = (
-        rows.filter(pl.col("person_id").is_not_null())
-        .group_by("person_id")
-        .agg(pl.col(a).drop_nulls().first() for a in attrs)
-    )
+    """The index after a batch, and the batch's rid → person_id: the importer's rules
+    (new_persons, person_fills) applied in memory instead of to the Person table."""
+    next_id = int(index["person_id"].max() or 0) + 1
+    news = new_persons(records, links, next_id)
+    ids = _hash_values(news["id_number"], blind_index)
+    news = news.join(ids, on="id_number", how="left").rename({"h": "id_hash"})
+    fills = person_fills(records, links)
     old = (
-        index.join(fill, on="person_id", how="left", suffix="_f")
-        .with_columns(pl.coalesce(a, f"{a}_f").alias(a) for a in attrs)
+        index.join(fills, on="person_id", how="left", suffix="_f")
+        .with_columns(pl.coalesce(a, f"{a}_f").alias(a) for a in _ATTRS)
         .select(index.columns)
-        if not index.is_empty()
-        else index
     )
     grown = pl.concat([old, news.select(index.columns)], how="vertical_relaxed")
+    by_rid = with_person_ids(links, news).select("rid", person_id="final_person_id")
     return grown, by_rid
 
 
 def simulate(city_dir: str | Path, *, verbose: bool = True) -> dict:
     """Replay a synthetic city through link_batch and score it against its truth."""
+    from minsheng.catalogue import registry
+    from minsheng.sources.mapping import source_of
     from minsheng.sources.parse import read_source_file
-    from minsheng.sources.registry import detect_source
 
     city = Path(city_dir)
     timings: dict[str, float] = {}
-    files = []
-    for path in sorted((city / "exports").iterdir()):
-        files.append((detect_source(path).name, path))
-    index = pl.DataFrame(schema=_INDEX_SCHEMA)
+    files = sorted(
+        ((source_of(p), p) for p in (city / "exports").iterdir()),
+        key=lambda sp: (registry.import_rank(sp[0].name), sp[1].name),
+    )
+    index = pl.DataFrame(schema=INDEX_SCHEMA)
     assigned, parsed_frames, clerical = [], [], 0
-    next_id = 1
     t_parse = t_prep = t_link = 0.0
-    for name, path in _order(files):
+    for src, path in files:
+        name = src.name
         t0 = time.perf_counter()
-        acc = read_source_file(path).accepted.with_columns(file=pl.lit(path.name))
+        acc = read_source_file(path, src).accepted.with_columns(file=pl.lit(path.name))
         t1 = time.perf_counter()
-        records = prepare_records(acc, sha256_index)
+        phone_hash = None
+        if "phone" in acc.columns:
+            hashed = _hash_values(acc["phone"], sha256_index)
+            phone_hash = acc.select("phone").join(
+                hashed, on="phone", how="left", maintain_order="left"
+            )["h"]
+        records = prepare_records(acc, name_column=src.name_column, phone_hash=phone_hash)
         t2 = time.perf_counter()
         result = link_batch(records, index, blind_index=sha256_index)
         t3 = time.perf_counter()
-        index, by_rid = _grow_index(index, records, result, next_id, sha256_index)
-        next_id = int(index["person_id"].max() or 0) + 1
+        index, by_rid = _grow_index(index, records, result, sha256_index)
         t_parse += t1 - t0
         t_prep += t2 - t1
         t_link += t3 - t2

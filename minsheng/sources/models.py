@@ -1,8 +1,10 @@
-"""Import batches, quarantined rows, the linkage review queue, and one typed fact table per
-department source.
+"""Import batches, quarantined rows, the person index, the linkage review queue, and one typed
+fact table per department source.
 
-The fact tables are generated from the source registry (`registry.py`), so a source is
-declared once: each accepted input row becomes one fact row keyed by the linked person and
+`Person` is the person index: the identity the link stage assigns every source row to
+(seeded from household registration and the grid census); the archive (`residents`) holds
+one resolved row per person. The fact tables are generated from the source registry
+(`catalogue.registry`), so a source is declared once: each accepted input row becomes one fact row keyed by the linked person and
 carrying its provenance (batch, row number, load time). ID numbers and phone numbers are
 never stored in clear: each is kept SM4-encrypted beside its blind index.
 """
@@ -13,11 +15,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.catalogue import dictionary, registry
+from minsheng.catalogue.codes import code_map
 from minsheng.geo.scoping import ScopedQuerySet
-from minsheng.residents import dictionary
-
-from . import registry
-from .parse import _code_map
 
 
 class BatchStatus(models.TextChoices):
@@ -77,9 +77,34 @@ class Batch(models.Model):
 
     @property
     def source_label(self) -> str:
-        from minsheng.residents.dictionary import SOURCES
+        return registry.label(self.source)
 
-        return SOURCES.get(self.source, self.source)
+
+class Person(models.Model):
+    """One real individual as far as linkage can tell. The ID number is stored encrypted and
+    found through its blind index."""
+
+    id_hash = models.CharField(max_length=64, null=True, unique=True)
+    id_enc = models.TextField(null=True)
+    name = models.CharField(max_length=64, null=True)
+    sex = models.CharField(max_length=1, null=True)
+    birth_date = models.DateField(null=True)
+    # Linkage attributes filled from the first row that has them, so later batches can be
+    # matched on phone and address before the archive is rebuilt.
+    phone_hash = models.CharField(max_length=64, null=True)
+    address = models.TextField(null=True)
+    district_code = models.CharField(max_length=6, null=True)
+    first_source = models.CharField(max_length=32)
+    first_batch = models.ForeignKey(Batch, models.PROTECT, related_name="+")
+    first_row = models.IntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "residents_person"  # the table predates the index's move to this app
+        verbose_name = _("person")
+
+    def __str__(self) -> str:
+        return f"{self.name or ''} ({self.pk})"
 
 
 class QuarantinedRow(models.Model):
@@ -113,7 +138,7 @@ class ReviewStatus(models.TextChoices):
 
 
 class LinkReviewQuerySet(ScopedQuerySet):
-    area_lookup = ""  # the candidate's area codes are copied onto the review item
+    area_lookup = "candidate__resident"  # the candidate's archive row holds the area codes
 
 
 class LinkReview(models.Model):
@@ -125,17 +150,11 @@ class LinkReview(models.Model):
     row = models.IntegerField()
     fact_id = models.BigIntegerField()
     kind = models.CharField(max_length=16, choices=ReviewKind.choices)
-    candidate = models.ForeignKey(
-        "residents.Person", models.CASCADE, related_name="reviews", null=True
-    )
+    candidate = models.ForeignKey(Person, models.CASCADE, related_name="reviews", null=True)
     match_weight = models.FloatField(null=True)
     status = models.CharField(
         max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
     )
-    district_code = models.CharField(max_length=6, blank=True)
-    town_code = models.CharField(max_length=9, blank=True)
-    community_code = models.CharField(max_length=12, blank=True)
-    grid_code = models.CharField(max_length=15, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -148,10 +167,6 @@ class LinkReview(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [
-            models.Index(fields=[f], name=f"review_{f}")
-            for f in ("district_code", "town_code", "community_code", "grid_code")
-        ]
         constraints = [
             models.UniqueConstraint(fields=["source", "fact_id"], name="review_once_per_fact")
         ]
@@ -183,7 +198,7 @@ class Fact(models.Model):
     row = models.IntegerField()
     loaded_at = models.DateTimeField()
     person = models.ForeignKey(
-        "residents.Person", models.PROTECT, null=True, related_name="+", db_constraint=False
+        Person, models.PROTECT, null=True, related_name="+", db_constraint=False
     )
     link_method = models.CharField(max_length=16, choices=LinkMethod.choices)
     match_weight = models.FloatField(null=True)
@@ -230,7 +245,7 @@ def _fields_for(col: registry.Column) -> dict[str, models.Field]:
     out = {name: field}
     if kind == "uscc":
         out[f"{name}_valid"] = models.BooleanField(null=True)
-    if kind == "code" and _code_map(col):
+    if kind == "code" and code_map(col):
         out[f"{name}_code"] = models.CharField(max_length=16, null=True)
     return out
 

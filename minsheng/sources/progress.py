@@ -20,6 +20,11 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from minsheng.catalogue.registry import UnknownSource
+
+from .read import SourceFileError
 
 RUNNING = "running"
 DONE = "done"
@@ -87,7 +92,7 @@ def start(token: str, *, user_id: int, file_name: str, source: str) -> dict[str,
 
 
 def reporter(token: str) -> Callable[[str, float], None]:
-    """The `progress` callback for `do_ingest_file`."""
+    """The `progress` callback of an import (pipeline.ingest.import_file)."""
 
     def report(stage: str, fraction: float) -> None:
         write(token, stage=str(stage), fraction=max(0.0, min(1.0, float(fraction))))
@@ -101,3 +106,12 @@ def finish(token: str, *, batch_id: int) -> dict[str, Any]:
 
 def fail(token: str, *, error: str, batch_id: int | None = None) -> dict[str, Any]:
     return write(token, status=FAILED, error=error[:2000], batch_id=batch_id)
+
+
+def error_text(exc: Exception) -> str:
+    """What the clerk reads when an import fails."""
+    if isinstance(exc, UnknownSource):
+        return _("The file could not be recognised as any known source: %(error)s") % {"error": exc}
+    if isinstance(exc, SourceFileError):
+        return _("The file cannot be read as its source: %(error)s") % {"error": exc}
+    return _("The import failed: %(error)s") % {"error": exc}

@@ -19,12 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from minsheng.catalogue import registry
 from minsheng.keys import provider
 from minsheng.lib.masking import mask_id, mask_name, mask_phone
 
-from . import registry
 from .models import Batch, LinkMethod, QuarantinedRow, encrypted
-from .parse import REASONS
+from .validate import REASONS
 
 # The parser's reason texts (parse.REASONS), repeated literally so they are translated.
 REASON_LABELS = {

@@ -7,8 +7,6 @@ check who may look, mask what they show and audit every view of personal data.
 
 from __future__ import annotations
 
-import logging
-import threading
 from pathlib import Path
 
 from django import forms
@@ -16,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
@@ -29,16 +26,15 @@ from django.utils.translation import gettext_lazy
 from minsheng.accounts.roles import CITY_STAFF, Role
 from minsheng.audit.actions import deny, record_event
 from minsheng.audit.models import EventType
+from minsheng.catalogue import registry
 from minsheng.keys import provider
 from minsheng.lib.masking import mask_address, mask_id, mask_name
-from minsheng.residents.dictionary import SOURCES
 from minsheng.ui import StyledFormMixin
 
-from . import progress, registry
+from . import progress
 from . import report as rpt
 from .models import Batch, LinkReview, QuarantinedRow, ReviewStatus, fact_model
-
-log = logging.getLogger(__name__)
+from .signals import upload_received
 
 LATEST_BATCHES = 5  # per source on the data-quality page
 QUARANTINE_PAGE = 50
@@ -76,7 +72,7 @@ class UploadForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = [("", _("Detect automatically"))] + [
-            (s.name, SOURCES.get(s.name, s.name)) for s in registry.sources()
+            (s.name, registry.label(s.name)) for s in registry.sources()
         ]
 
     def clean_file(self):
@@ -104,57 +100,6 @@ def _save_upload(upload, token: str) -> Path:
     return path
 
 
-def _error_text(exc: Exception) -> str:
-    from .parse import SourceFileError
-    from .registry import UnknownSource
-
-    if isinstance(exc, UnknownSource):
-        return _("The file could not be recognised as any known source: %(error)s") % {"error": exc}
-    if isinstance(exc, SourceFileError):
-        return _("The file cannot be read as its source: %(error)s") % {"error": exc}
-    return _("The import failed: %(error)s") % {"error": exc}
-
-
-def run_import(token: str, path: Path, source: str | None, user_id: int, language: str) -> None:
-    """The body of the background thread: import, report progress, record the outcome."""
-    from minsheng.accounts.models import User
-
-    from .actions import do_ingest_file, file_sha256
-
-    try:
-        with translation.override(language):
-            try:
-                user = User.objects.get(pk=user_id)
-                batch = do_ingest_file(
-                    path, source=source, acting_user=user, progress=progress.reporter(token)
-                )
-                progress.finish(token, batch_id=batch.pk)
-            except Exception as exc:
-                if not isinstance(exc, ValueError):  # UnknownSource, SourceFileError are
-                    log.exception("import of %s failed", path.name)
-                failed = (
-                    Batch.objects.filter(sha256=file_sha256(path))
-                    .order_by("-id")
-                    .values_list("pk", flat=True)
-                    .first()
-                )
-                progress.fail(token, error=_error_text(exc), batch_id=failed)
-    finally:
-        # The thread's own connection would otherwise stay open until the process ends.
-        connection.close()
-
-
-def start_import(token: str, path: Path, source: str | None, user_id: int) -> threading.Thread:
-    thread = threading.Thread(
-        target=run_import,
-        args=(token, path, source, user_id, translation.get_language()),
-        name=f"import-{token[:8]}",
-        daemon=True,
-    )
-    thread.start()
-    return thread
-
-
 @login_required
 def upload(request):
     _city_staff_only(request, "import_upload")
@@ -164,7 +109,14 @@ def upload(request):
         path = _save_upload(form.cleaned_data["file"], token)
         source = form.cleaned_data["source"] or None
         progress.start(token, user_id=request.user.pk, file_name=path.name, source=source or "")
-        start_import(token, path, source, request.user.pk)
+        upload_received.send(
+            sender=UploadForm,
+            token=token,
+            path=path,
+            source=source,
+            user_id=request.user.pk,
+            language=translation.get_language(),
+        )
         return redirect("sources:upload_progress", token=token)
     return render(request, "sources/upload.html", {"form": form})
 
@@ -226,7 +178,7 @@ def quality(request):
     rows = [
         {
             "name": s.name,
-            "label": SOURCES.get(s.name, s.name),
+            "label": registry.label(s.name),
             "department": s.department,
             "batches": by_source.get(s.name, []),
             "pending_reviews": pending.get(s.name, 0),
@@ -392,7 +344,7 @@ def review_list(request):
     rows = [
         {
             "review": item,
-            "source_label": SOURCES.get(item.source, item.source),
+            "source_label": registry.label(item.source),
             "row": _source_side(item, facts.get((item.source, item.fact_id))),
             "candidate": _candidate_side(item.candidate),
         }
@@ -485,7 +437,7 @@ def review_detail(request, pk: int):
         )
     context = {
         "review": review,
-        "source_label": SOURCES.get(review.source, review.source),
+        "source_label": registry.label(review.source),
         "comparison": comparison,
         "form": form,
         "may_decide": may_decide,

@@ -13,8 +13,8 @@ from django.utils import timezone
 from conftest import make_user
 from minsheng.accounts.roles import Role
 from minsheng.geo.models import Area
-from minsheng.residents.models import Person, Resident
-from minsheng.sources.models import Batch, BatchStatus, fact_model
+from minsheng.residents.models import Resident
+from minsheng.sources.models import Batch, BatchStatus, Person, fact_model
 
 AS_OF = date(2026, 3, 1)
 LOADED = timezone.make_aware(datetime(2026, 3, 5, 9, 0))

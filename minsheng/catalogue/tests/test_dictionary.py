@@ -2,10 +2,10 @@ import tomllib
 
 import pytest
 
+from minsheng.catalogue import dictionary as dd
+from minsheng.catalogue.dictionary import SOURCES, DictionaryError, Sensitivity, load
 from minsheng.lib.masking import MASKERS
 from minsheng.lib.retirement import CATEGORIES as RETIREMENT_CATEGORIES
-from minsheng.residents import dictionary as dd
-from minsheng.residents.dictionary import SOURCES, DictionaryError, Sensitivity, load
 
 # -- the project's dictionary ------------------------------------------------------------
 

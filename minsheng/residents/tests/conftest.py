@@ -15,8 +15,8 @@ import pytest
 from django.utils import timezone
 
 from minsheng.lib.idcard import check_char
-from minsheng.residents.models import Person, Provenance, Resident
-from minsheng.sources.models import Batch, BatchStatus, fact_model
+from minsheng.residents.models import Provenance, Resident
+from minsheng.sources.models import Batch, BatchStatus, Person, fact_model
 
 
 def id_number(body17: str) -> str:

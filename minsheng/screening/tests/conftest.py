@@ -17,8 +17,8 @@ import pytest
 from django.utils import timezone
 
 from minsheng.lib.idcard import check_char
-from minsheng.residents.models import Person, Resident
-from minsheng.sources.models import Batch, BatchStatus
+from minsheng.residents.models import Resident
+from minsheng.sources.models import Batch, BatchStatus, Person
 
 LOADED = timezone.make_aware(datetime(2026, 3, 5, 9, 0))
 AS_OF = date(2026, 3, 1)

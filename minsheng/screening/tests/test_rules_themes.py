@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from minsheng.residents.models import Person, Resident
+from minsheng.residents.models import Resident
 from minsheng.screening import catalog, engine
-from minsheng.sources.models import Batch, BatchStatus
+from minsheng.sources.models import Batch, BatchStatus, Person
 
 AS_OF = date(2026, 11, 13)
 _numbers = itertools.count(1)

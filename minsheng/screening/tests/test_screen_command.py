@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from minsheng.residents.models import Person, Resident
+from minsheng.residents.models import Resident
 from minsheng.screening import catalog
-from minsheng.sources.models import Batch, BatchStatus
+from minsheng.sources.models import Batch, BatchStatus, Person
 
 
 @pytest.fixture

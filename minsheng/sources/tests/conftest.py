@@ -13,11 +13,12 @@ import pytest
 from django.utils import timezone
 
 from minsheng.lib.idcard import check_char
-from minsheng.residents.models import Person
+from minsheng.residents.models import Resident
 from minsheng.sources.models import (
     Batch,
     BatchStatus,
     LinkReview,
+    Person,
     QuarantinedRow,
     ReviewKind,
     fact_model,
@@ -136,6 +137,18 @@ def make_review(crypto, batch: Batch, row: int, person: Person, grid, **values) 
         id_number_hash=crypto.blind_index(number),
         **values,
     )
+    # the review is seen in the candidate's area, which their archive row holds
+    Resident.objects.get_or_create(
+        person=person,
+        defaults={
+            "district_code": grid.district_code,
+            "town_code": grid.town_code,
+            "community_code": grid.community_code,
+            "grid_code": grid.code,
+            "as_of": LOADED.date(),
+            "refreshed_at": LOADED,
+        },
+    )
     return LinkReview.objects.create(
         batch=batch,
         source=batch.source,
@@ -144,10 +157,6 @@ def make_review(crypto, batch: Batch, row: int, person: Person, grid, **values) 
         kind=ReviewKind.PROBABLE,
         candidate=person,
         match_weight=8.5,
-        district_code=grid.district_code,
-        town_code=grid.town_code,
-        community_code=grid.community_code,
-        grid_code=grid.code,
     )
 
 

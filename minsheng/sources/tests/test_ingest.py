@@ -18,10 +18,10 @@ from minsheng import keys
 from minsheng.audit.models import AuditEvent
 from minsheng.lib import idcard
 from minsheng.lib.retirement import retirement
-from minsheng.residents.models import Person, Provenance, Resident
+from minsheng.pipeline.ingest import import_file
+from minsheng.residents.models import Provenance, Resident
 from minsheng.sources import evaluation, linkage
-from minsheng.sources.actions import do_ingest_file
-from minsheng.sources.models import FACT_MODELS, Batch, BatchStatus, QuarantinedRow
+from minsheng.sources.models import FACT_MODELS, Batch, BatchStatus, Person, QuarantinedRow
 
 AS_OF = date(2026, 11, 13)
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_it_does_nothing_when_the_same_file_is_imported_again(city):
         AuditEvent.objects.count(),
     )
     # when it is imported again
-    batch = do_ingest_file(path, as_of=AS_OF)
+    batch = import_file(path, as_of=AS_OF)
     # then the same batch comes back and nothing changed
     assert batch.pk == next(b.pk for b in city["batches"] if b.source == "va_veterans")
     after = (
@@ -228,7 +228,7 @@ def test_it_rebuilds_only_the_residents_a_delta_batch_touches(city, tmp_path):
     delta.write_bytes(b"\n".join([lines[0]] + [lines[f.row] for f in facts]) + b"\n")
     stamps = dict(Resident.objects.values_list("person_id", "refreshed_at"))
     # when it is imported
-    batch = do_ingest_file(delta, as_of=AS_OF)
+    batch = import_file(delta, as_of=AS_OF)
     # then exactly the residents it names were rebuilt
     assert batch.rows_accepted == 2
     changed = {

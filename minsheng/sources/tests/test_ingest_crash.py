@@ -15,7 +15,7 @@ from contextlib import closing
 
 import pytest
 
-from minsheng.residents import dictionary
+from minsheng.catalogue import dictionary
 from minsheng.residents.models import field_name
 
 VOLATILE = {"refreshed_at"} | {

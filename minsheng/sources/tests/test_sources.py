@@ -8,16 +8,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from minsheng.residents import dictionary
+from minsheng.catalogue import dictionary
+from minsheng.catalogue.registry import UnknownSource, source, sources
 from minsheng.sources import normalise as nz
-from minsheng.sources.parse import (
-    ParsedFile,
-    SourceFileError,
-    decode,
-    detect_encoding,
-    read_source_file,
-)
-from minsheng.sources.registry import UnknownSource, detect_source, source, sources
+from minsheng.sources.mapping import source_of
+from minsheng.sources.parse import read_source_file
+from minsheng.sources.read import SourceFileError, decode, detect_encoding
+from minsheng.sources.validate import ParsedFile
 
 EXPECTED_SOURCES = {
     "gongan_hukou",
@@ -85,7 +82,7 @@ def test_it_declares_the_fourteen_export_sources_with_known_departments_and_item
 
 
 def test_it_detects_every_export_of_the_city_by_file_name(synth_city):
-    found = {detect_source(p).name for p in (synth_city / "exports").iterdir()}
+    found = {source_of(p).name for p in (synth_city / "exports").iterdir()}
     assert found == EXPECTED_SOURCES
 
 
@@ -93,14 +90,14 @@ def test_it_falls_back_to_headers_when_the_file_name_is_unknown(synth_city, tmp_
     given = next((synth_city / "exports").glob("wj_death_*.csv"))
     renamed = tmp_path / "death_certificates_export.csv"
     renamed.write_bytes(given.read_bytes())
-    assert detect_source(renamed).name == "wj_death"
+    assert source_of(renamed).name == "wj_death"
 
 
 def test_it_names_the_file_when_no_source_fits(tmp_path):
     path = tmp_path / "mystery_20260101.csv"
     path.write_text("甲,乙,丙\n1,2,3\n", encoding="utf-8")
     with pytest.raises(UnknownSource, match="mystery_20260101.csv"):
-        detect_source(path)
+        source_of(path)
     with pytest.raises(UnknownSource, match="nope"):
         source("nope")
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from minsheng.sources import registry
-from minsheng.sources.actions import do_ingest_file, do_ingest_folder, do_refresh_archive
-from minsheng.sources.parse import SourceFileError
+from minsheng.catalogue import registry
+from minsheng.pipeline.actions import do_refresh_archive
+from minsheng.pipeline.ingest import import_file, import_folder
+from minsheng.sources.read import SourceFileError
 
 
 class Command(BaseCommand):
@@ -39,10 +40,11 @@ class Command(BaseCommand):
             if target.is_dir():
                 if source:
                     raise CommandError("--source applies to a single file, not a folder")
-                batches = do_ingest_folder(target, progress=progress, as_of=as_of)
+                batches = import_folder(target, progress=progress, as_of=as_of)
             else:
-                batches = [do_ingest_file(target, source=source, progress=progress, as_of=as_of)]
-                do_refresh_archive(as_of=as_of)
+                batch = import_file(target, source=source, progress=progress, as_of=as_of)
+                do_refresh_archive(acting_user=None, as_of=as_of, job="ingest")
+                batches = [batch]
         except (registry.UnknownSource, SourceFileError) as exc:
             raise CommandError(str(exc)) from exc
         for b in batches:

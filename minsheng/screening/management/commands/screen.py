@@ -16,9 +16,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from minsheng import keys
-from minsheng.residents.models import Person
 from minsheng.screening import catalog, engine
 from minsheng.screening.rulelang import RuleError
+from minsheng.sources.models import Person
 
 
 def planted_ids(city: Path, stem: str) -> set[int]:

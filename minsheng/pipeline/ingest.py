@@ -1,0 +1,117 @@
+"""An import, top to bottom: one department file → a loaded batch → the refreshed archive.
+
+    read      bytes → a sheet of rows               sources.read.read_file
+    map       header → the source's columns         sources.mapping.map_columns
+    validate  rows → accepted and quarantined       sources.validate.validate
+    protect   values → ciphertext, blind index      sources.protect.protect
+    link      rows → persons of the person index    sources.link.link
+    load      facts, quarantine rows, reviews       sources.load.load + actions.do_load_batch
+    refresh   the touched persons' archive rows     pipeline.actions.do_refresh_archive
+
+Each stage takes the previous one's output. Link and load run in one transaction, so a
+crash leaves the batch claimed but empty, and running the file again finishes it; the
+refresh runs in its own, so a failed refresh leaves the batch loaded and refreshable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from minsheng.catalogue import registry
+from minsheng.sources import link, load, mapping, protect, read, validate
+from minsheng.sources.actions import do_claim_batch, do_fail_batch, do_load_batch
+from minsheng.sources.models import Batch, BatchStatus
+
+from .actions import do_refresh_archive
+
+Progress = Callable[[str, float], None]
+
+IMPORT_SUFFIXES = (".csv", ".xlsx")
+
+
+def _noop(stage: str, fraction: float) -> None:
+    pass
+
+
+def import_file(
+    path: str | Path,
+    *,
+    source: str | None = None,
+    acting_user=None,
+    progress: Progress | None = None,
+    refresh: bool = True,
+    as_of: date | None = None,
+) -> Batch:
+    """Import one department file as one batch (see the module docstring)."""
+    report = progress or _noop
+    path = Path(path)
+    report(_("Checking the file"), 0.02)
+    src = registry.source(source) if source else mapping.source_of(path)
+    batch = do_claim_batch(src, path, acting_user=acting_user)
+    if batch.status == BatchStatus.LOADED:
+        report(_("Already imported"), 1.0)
+        return batch
+    try:
+        started = time.perf_counter()
+        report(_("Reading and validating"), 0.05)
+        sheet = read.read_file(path)
+        mapped = mapping.map_columns(sheet, src)
+        parsed = validate.validate(mapped)
+        parse_s = time.perf_counter() - started
+        protected = protect.protect(parsed)
+        with transaction.atomic():
+            link.lock_imports()
+            report(_("Linking to the person index"), 0.35)
+            linked = link.link(protected, batch)
+            report(_("Writing the facts"), 0.6)
+            loaded = load.load(batch, linked)
+            batch = do_load_batch(batch, loaded, parse_seconds=parse_s, acting_user=acting_user)
+    except Exception as exc:
+        do_fail_batch(batch, str(exc), acting_user=acting_user)
+        raise
+    if refresh:
+        report(_("Updating the archive"), 0.8)
+        do_refresh_archive(acting_user=acting_user, as_of=as_of)
+    batch.refresh_from_db()
+    report(_("Done"), 1.0)
+    return batch
+
+
+def ordered(paths: Iterable[Path]) -> list[tuple[Path, registry.Source]]:
+    """Files with their sources, seeding sources first, then by source and file name."""
+    found = [(p, mapping.source_of(p)) for p in paths]
+    return sorted(found, key=lambda ps: (registry.import_rank(ps[1].name), ps[0].name))
+
+
+def import_folder(
+    folder: str | Path,
+    *,
+    acting_user=None,
+    progress: Progress | None = None,
+    as_of: date | None = None,
+) -> list[Batch]:
+    """Import every export in a folder, then refresh the archive once for all of them."""
+    paths = (p for p in sorted(Path(folder).iterdir()) if p.suffix.lower() in IMPORT_SUFFIXES)
+    files = ordered(paths)
+    batches = []
+    for n, (path, src) in enumerate(files):
+
+        def step(stage: str, fraction: float, n=n, name=path.name) -> None:
+            if progress:
+                progress(f"{name}: {stage}", (n + fraction) / (len(files) + 1))
+
+        batches.append(
+            import_file(
+                path, source=src.name, acting_user=acting_user, progress=step, refresh=False
+            )
+        )
+    if progress:
+        progress(_("Updating the archive"), len(files) / (len(files) + 1))
+    do_refresh_archive(acting_user=acting_user, as_of=as_of)
+    return [Batch.objects.get(pk=b.pk) for b in batches]

@@ -1,0 +1,7 @@
+"""What the archive announces for the apps above it."""
+
+from django.dispatch import Signal
+
+# A resident's profile is being rendered (kwargs: resident, user). A receiver returns a dict
+# merged into the portrait: screening adds the tag groups and the service trajectory.
+profile_portrait = Signal()

@@ -1,0 +1,147 @@
+"""Stage 6 of an import, load: linked rows → fact rows, quarantine rows and review items.
+
+`load(batch, linked)` writes the batch's accepted rows into its source's fact table (typed
+values, ciphertext and blind index, the linked person, provenance: batch, row, load time),
+its quarantined rows with the raw value encrypted, and a review item for every row a clerk
+must decide. It runs inside the batch's transaction (actions.do_load_batch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from django.utils import timezone
+
+from minsheng.lib import failpoints
+
+from .bulk import analyze, indexes_deferred, insert_frame, json_column
+from .link import Linked
+from .models import (
+    FACT_MODELS,
+    Batch,
+    LinkMethod,
+    LinkReview,
+    QuarantinedRow,
+    ReviewKind,
+    fact_columns,
+)
+
+__all__ = ["Loaded", "load"]
+
+
+@dataclass
+class Loaded:
+    linked: Linked
+    reviews: int
+    link_methods: dict[str, int]
+
+
+def load(batch: Batch, linked: Linked) -> Loaded:
+    protected = linked.protected
+    parsed = protected.parsed
+    model = FACT_MODELS[parsed.source.name]
+    table = model._meta.db_table
+    facts = _fact_frame(batch, linked)
+    if facts.height > model.objects.count():
+        with indexes_deferred(table):
+            insert_frame(table, facts)
+    else:
+        insert_frame(table, facts)
+    insert_frame(QuarantinedRow._meta.db_table, _quarantine_frame(batch, linked))
+    analyze(table)
+    failpoints.reach("ingest.after_facts")
+    methods = linked.links.get_column("method").value_counts()
+    return Loaded(
+        linked,
+        _reviews(batch, linked.links),
+        dict(zip(methods["method"].to_list(), methods["count"].to_list(), strict=True)),
+    )
+
+
+def _fact_frame(batch: Batch, linked: Linked) -> pl.DataFrame:
+    parsed, crypt = linked.protected.parsed, linked.protected.crypt
+    src = parsed.source
+    df = parsed.accepted
+    typed = []
+    for name in fact_columns(src):
+        if name in crypt:
+            typed.append(crypt[name].alias(name))
+        elif name.endswith("_error") and name[: -len("_error")] == src.id_column:
+            typed.append(df.get_column("id_error").alias(name))
+        elif name in df.columns:
+            typed.append(df.get_column(name))
+        else:
+            typed.append(pl.Series(name, [None] * df.height, dtype=pl.String))
+    extra_cols = [c for c in df.columns if c.startswith("extra:")]
+    extras = json_column(df.rename({c: c[6:] for c in extra_cols}), [c[6:] for c in extra_cols])
+    base = pl.DataFrame(
+        {
+            "batch_id": pl.Series([batch.pk] * df.height, dtype=pl.Int64),
+            "row": df.get_column("row"),
+        }
+    ).with_columns(
+        pl.lit(timezone.now()).alias("loaded_at"),
+        duplicate_of=df.get_column("duplicate_of")
+        if "duplicate_of" in df.columns
+        else pl.lit(None, dtype=pl.Int64),
+        extra=extras,
+    )
+    links = linked.links.select(
+        pl.col("rid").alias("row"),
+        pl.col("final_person_id").alias("person_id"),
+        pl.col("method").alias("link_method"),
+        "match_weight",
+    )
+    return pl.concat([base, pl.DataFrame(typed)], how="horizontal").join(
+        links, on="row", how="left", maintain_order="left"
+    )
+
+
+def _quarantine_frame(batch: Batch, linked: Linked) -> pl.DataFrame:
+    q = linked.protected.parsed.quarantined
+    return pl.DataFrame(
+        {
+            "batch_id": pl.Series([batch.pk] * q.height, dtype=pl.Int64),
+            "row": q.get_column("row"),
+            "column": q.get_column("column").fill_null(""),
+            "raw_value_enc": linked.protected.quarantined_raw_enc,
+            "reason_code": q.get_column("reason_code"),
+            # the sentence ends with the raw value, which is stored encrypted instead
+            "reason": q.select(
+                pl.col("reason").str.strip_suffix(
+                    pl.format(" ({})", pl.col("raw_value").fill_null("empty"))
+                )
+            ).to_series(),
+        }
+    )
+
+
+def _reviews(batch: Batch, links: pl.DataFrame) -> int:
+    """A review item per row a clerk must decide (seen in the candidate's area)."""
+    pending = links.filter(pl.col("method").is_in([LinkMethod.REVIEW, LinkMethod.ID_CONFLICT]))
+    if pending.is_empty():
+        return 0
+    model = FACT_MODELS[batch.source]
+    fact_ids = dict(
+        model.objects.filter(batch=batch, row__in=pending["rid"].to_list()).values_list("row", "id")
+    )
+    items = []
+    for rid, method, weight, cand in pending.select(
+        "rid", "method", "match_weight", "candidate_id"
+    ).iter_rows():
+        items.append(
+            LinkReview(
+                batch=batch,
+                source=batch.source,
+                row=rid,
+                fact_id=fact_ids[rid],
+                kind=ReviewKind.ID_CONFLICT
+                if method == LinkMethod.ID_CONFLICT
+                else ReviewKind.PROBABLE,
+                candidate_id=cand,
+                match_weight=weight,
+            )
+        )
+    LinkReview.objects.bulk_create(items, batch_size=2000)
+    return len(items)
