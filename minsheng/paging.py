@@ -12,13 +12,15 @@ from __future__ import annotations
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
 
+MAX_PAGE = 1_000_000  # beyond any list; a larger number would overflow the OFFSET
+
 
 def _number(raw) -> int:
-    try:
-        number = int(raw)
-    except (TypeError, ValueError):
-        raise PageNotAnInteger from None
-    if number < 1:
+    raw = str(raw) if raw is not None else ""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7):
+        raise PageNotAnInteger
+    number = int(raw)
+    if number < 1 or number > MAX_PAGE:
         raise EmptyPage
     return number
 

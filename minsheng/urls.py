@@ -1,6 +1,22 @@
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from minsheng import views
+
+
+class IdConverter:
+    """A database id: 1 to 18 digits. A longer number is a 404 here, not an overflow in the
+    database (a 25-digit resident id once gave a 500)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -25,28 +25,10 @@ from minsheng.ui import StyledFormMixin
 
 from . import actions
 from . import policies as catalogue
+from .access import access_policies, access_policy, access_run
 from .models import PolicyRun, RunStatus
 
 CANDIDATE_PAGE = 50
-
-
-def _city_staff_only(request, object_type: str, object_id: object = "") -> None:
-    if not request.user.is_city_staff:
-        deny(request, object_type, object_id)
-
-
-def _policy_or_404(request, code: str) -> catalogue.Policy:
-    try:
-        return catalogue.policy(code)
-    except KeyError:
-        deny(request, "policy", code, not_found=True)
-
-
-def _run_or_404(request, pk: int) -> PolicyRun:
-    run = PolicyRun.objects.filter(pk=pk).select_related("proposed_by", "approved_by").first()
-    if run is None:
-        deny(request, "policy_run", pk, not_found=True)
-    return run
 
 
 def threshold_form(p: catalogue.Policy, data=None):
@@ -67,7 +49,7 @@ def _thresholds(form) -> dict:
 
 @login_required
 def policy_list(request):
-    _city_staff_only(request, "policy_list")
+    access_policies(request)
     runs = {}
     for run in PolicyRun.objects.order_by("policy_code", "-id"):
         runs.setdefault(run.policy_code, run)
@@ -79,8 +61,7 @@ def policy_list(request):
 def policy_detail(request, code: str):
     """The policy, its runs, and the what-if: other thresholds → count and cost before and
     after, computed in the database and never saved."""
-    _city_staff_only(request, "policy", code)
-    p = _policy_or_404(request, code)
+    p = access_policy(request, code)
     baseline = catalogue.evaluate(p)
     form = threshold_form(p, request.GET if "what_if" in request.GET else None)
     what_if = None
@@ -110,8 +91,7 @@ def policy_detail(request, code: str):
 @login_required
 @require_POST
 def run_propose(request, code: str):
-    _city_staff_only(request, "policy", code)
-    p = _policy_or_404(request, code)
+    p = access_policy(request, code)
     form = threshold_form(p, request.POST)
     if not form.is_valid():
         messages.error(request, _("The thresholds are not valid numbers."))
@@ -144,8 +124,7 @@ def _candidate_rows(page) -> list[dict]:
 
 @login_required
 def run_detail(request, pk: int):
-    _city_staff_only(request, "policy_run", pk)
-    run = _run_or_404(request, pk)
+    run = access_run(request, pk)
     candidates = run.candidates.order_by("pk")
     page = Paginator(candidates, CANDIDATE_PAGE).get_page(request.GET.get("page"))
     rows = _candidate_rows(page.object_list)
@@ -179,8 +158,7 @@ class RejectForm(StyledFormMixin, forms.Form):
 
 
 def _step(request, pk: int, step: str):
-    _city_staff_only(request, "policy_run", pk)
-    run = _run_or_404(request, pk)
+    run = access_run(request, pk)
     try:
         if step == "approve":
             actions.do_approve_policy_run(run, acting_user=request.user, request=request)

@@ -22,6 +22,7 @@ from minsheng.catalogue import dictionary, registry
 from minsheng.geo.models import Area, Level
 from minsheng.lib import idcard
 from minsheng.residents.access import access_resident
+from minsheng.residents.actions import REVEAL_MINUTES, REVEAL_SESSION_KEY, do_reveal_resident
 from minsheng.residents.models import Provenance, Resident, field_name
 from minsheng.residents.plain import Plain
 from minsheng.residents.signals import profile_portrait
@@ -77,9 +78,6 @@ def dictionary_list(request):
 # -- resident search and profile ----------------------------------------------------------
 
 PAGE_SIZE = 20
-REVEAL_MINUTES = 10
-# Session key holding {person id: epoch seconds until which full values may be shown}.
-REVEAL_SESSION_KEY = "residents_reveal"
 # A person can carry hundreds of handling-log rows; the profile needs the recent ones only,
 # and the per-item page shows this many at most.
 FACTS_PER_SOURCE = 500
@@ -117,7 +115,7 @@ class RevealForm(StyledFormMixin, forms.Form):
         problem = reason_problem(reason)
         if problem == "too_short":
             raise forms.ValidationError(
-                _("State the reason in at least 4 letters or Chinese characters."),
+                _("State the reason in at least 4 Chinese characters, letters or digits."),
                 code="reason_too_short",
             )
         if problem is not None:
@@ -633,18 +631,8 @@ def resident_reveal(request, person_id: int):
         context = _profile_context(request, resident, _revealed(request, person_id))
         context["reveal_form"] = form
         return render(request, "residents/profile.html", context, status=400)
-    until = time.time() + REVEAL_MINUTES * 60
-    grants = dict(request.session.get(REVEAL_SESSION_KEY, {}))
-    grants[str(person_id)] = until
-    request.session[REVEAL_SESSION_KEY] = grants
-    record_event(
-        EventType.VIEW,
-        actor=request.user,
-        request=request,
-        object_type="resident",
-        object_id=person_id,
-        reason=form.cleaned_data["reason"],
-        details={"action": "reveal", "minutes": REVEAL_MINUTES},
+    do_reveal_resident(
+        request, resident, reason=form.cleaned_data["reason"], acting_user=request.user
     )
     return redirect("residents:profile", person_id=person_id)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from minsheng.audit.actions import record_event
 from minsheng.audit.models import EventType
 
 from . import engine
+from .access import may_screen
 from .models import TargetList, TargetListMember
 
 CHUNK = 2000
@@ -17,6 +19,8 @@ def do_save_target_list(theme, rule_def, *, area, acting_user, request=None) -> 
     """One TargetList and its members (inserted in chunks of set-based INSERTs), one audit
     event, in one transaction. The members are the residents in `area` the acting user may
     see for whom the rule holds as of the archive date."""
+    if not may_screen(acting_user, for_write=True):
+        raise PermissionDenied
     with transaction.atomic():
         as_of = engine.archive_as_of()
         saved = TargetList.objects.create(

@@ -7,6 +7,7 @@ import io
 import xlsxwriter
 from django.utils import timezone
 
+from minsheng.lib.spreadsheet import write_xlsx_row
 from minsheng.residents.plain import Plain
 
 from .rows import rows_for
@@ -19,16 +20,20 @@ def list_workbook(theme, rule_def, qs, *, as_of, user, area) -> tuple[bytes, int
     book = xlsxwriter.Workbook(buf, {"in_memory": True})
     sheet = book.add_worksheet(rule_def.code[:31])
     bold = book.add_format({"bold": True})
-    sheet.write(0, 0, f"{theme.name_zh} · {rule_def.name_zh}", bold)
-    sheet.write(
+    # Every cell through write_xlsx_row: archive values (names, areas, the conditions'
+    # text) must stay text even when they start with = + - @ (formula injection).
+    write_xlsx_row(sheet, 0, 0, [f"{theme.name_zh} · {rule_def.name_zh}"], bold)
+    write_xlsx_row(
+        sheet,
         1,
         0,
-        f"规则版本 {rule_def.version} · 数据日期 {as_of.isoformat()} · {area.name} · "
-        f"导出人 {user.username} {timezone.localtime():%Y-%m-%d %H:%M}",
+        [
+            f"规则版本 {rule_def.version} · 数据日期 {as_of.isoformat()} · {area.name} · "
+            f"导出人 {user.username} {timezone.localtime():%Y-%m-%d %H:%M}"
+        ],
     )
     headers = ["姓名", "公民身份号码", "性别", "年龄", "区域", "条件"]
-    for col, text in enumerate(headers):
-        sheet.write(3, col, text, bold)
+    write_xlsx_row(sheet, 3, 0, headers, bold)
     plain = Plain()
     row_no = 4
     count = 0
@@ -41,8 +46,7 @@ def list_workbook(theme, rule_def, qs, *, as_of, user, area) -> tuple[bytes, int
                 f"{'✓' if held else '✗'} {' '.join(text.split())}" for text, held in row["why"]
             )
             values = [row["name"], row["id_number"], row["sex"], row["age"], row["area"], why]
-            for col, value in enumerate(values):
-                sheet.write(row_no, col, value)
+            write_xlsx_row(sheet, row_no, 0, values)
             row_no += 1
             count += 1
     sheet.set_column(0, 0, 10)

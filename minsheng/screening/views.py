@@ -8,6 +8,7 @@ from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import Case, CharField, Count, Value, When
 from django.http import Http404, HttpResponse
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from minsheng import paging
-from minsheng.audit.actions import deny, record_event
+from minsheng.audit.actions import record_event
 from minsheng.audit.models import EventType
 from minsheng.catalogue import dictionary
 from minsheng.geo.access import access_area
@@ -24,6 +25,7 @@ from minsheng.geo.models import LEVEL_ORDER, Area, Level
 from minsheng.residents.models import Resident
 
 from . import catalog, engine
+from .access import access_rule, access_screening, access_snapshot, access_theme
 from .actions import do_save_target_list
 from .export import list_workbook
 from .models import TargetList, TargetListMember
@@ -31,6 +33,7 @@ from .rows import label as _label
 from .rows import rows_for
 
 PAGE_SIZE = 25
+MAX_AGE = 150
 AGE_BANDS = [(0, 15), (16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, None)]
 SORTS = {
     "name": ("identity_name", "person_id"),
@@ -52,26 +55,6 @@ ROW_FIELDS = (
 
 
 # -- access ---------------------------------------------------------------------------------
-
-
-def _require_personal(request, object_type: str, object_id: str = "") -> None:
-    """Administrators and the supervision centre see no personal data: 403, audited."""
-    if not request.user.may_see_personal_data:
-        deny(request, object_type, object_id)
-
-
-def _theme(code: str) -> catalog.Theme:
-    try:
-        return catalog.theme(code)
-    except KeyError:
-        raise Http404 from None
-
-
-def _rule(theme: catalog.Theme, code: str) -> catalog.RuleDef:
-    try:
-        return theme.list(code)
-    except KeyError:
-        raise Http404 from None
 
 
 def _area(request, code: str | None) -> Area:
@@ -107,7 +90,7 @@ def _ancestors(user, area: Area) -> list[Area]:
 
 @login_required
 def index(request):
-    _require_personal(request, "screening")
+    access_screening(request, "screening")
     as_of = engine.archive_as_of()
     themes = catalog.themes()
     counts = engine.counts(
@@ -121,8 +104,7 @@ def index(request):
 
 @login_required
 def theme_detail(request, theme: str):
-    _require_personal(request, "screening_theme", theme)
-    t = _theme(theme)
+    t = access_theme(request, theme)
     user = request.user
     area = _area(request, request.GET.get("area"))
     as_of = engine.archive_as_of()
@@ -216,9 +198,13 @@ def _filtered(request, params, t, r, as_of):
     ages = {}
     for key, lookup in (("age_min", "identity_age__gte"), ("age_max", "identity_age__lte")):
         raw = params.get(key, "").strip()
-        if raw.isdigit():
-            ages[key] = raw
-            qs = qs.filter(**{lookup: int(raw)})
+        if not raw:
+            continue
+        # ASCII digits only ("²" is a digit to str.isdigit), and an age a person can have
+        if not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_AGE):
+            raise BadRequest(f"{key}: not an age")
+        ages[key] = raw
+        qs = qs.filter(**{lookup: int(raw)})
     sort = params.get("sort", "name")
     if sort not in SORTS:
         sort = "name"
@@ -229,9 +215,7 @@ def _filtered(request, params, t, r, as_of):
 
 @login_required
 def list_detail(request, theme: str, code: str):
-    _require_personal(request, "screening_list", code)
-    t = _theme(theme)
-    r = _rule(t, code)
+    t, r = access_rule(request, theme, code)
     as_of = engine.archive_as_of()
     area, qs, filters = _filtered(request, request.GET, t, r, as_of)
     page = paging.get_page(qs, request.GET.get("page"), PAGE_SIZE)
@@ -280,9 +264,7 @@ def list_detail(request, theme: str, code: str):
 
 @login_required
 def list_export(request, theme: str, code: str):
-    _require_personal(request, "screening_export", code)
-    t = _theme(theme)
-    r = _rule(t, code)
+    t, r = access_rule(request, theme, code, object_type="screening_export")
     as_of = engine.archive_as_of()
     area, qs, filters = _filtered(request, request.GET, t, r, as_of)
     data, count = list_workbook(t, r, qs, as_of=as_of, user=request.user, area=area)
@@ -304,11 +286,7 @@ def list_export(request, theme: str, code: str):
 @login_required
 @require_POST
 def list_save(request, theme: str, code: str):
-    _require_personal(request, "screening_save", code)
-    t = _theme(theme)
-    r = _rule(t, code)
-    if request.user.is_read_only:
-        deny(request, "screening_save", code)
+    t, r = access_rule(request, theme, code, object_type="screening_save", for_write=True)
     area = _area(request, request.POST.get("area"))
     saved = do_save_target_list(t, r, area=area, acting_user=request.user, request=request)
     return redirect("screening:snapshot", pk=saved.pk)
@@ -316,7 +294,7 @@ def list_save(request, theme: str, code: str):
 
 @login_required
 def snapshot_list(request):
-    _require_personal(request, "target_list")
+    access_screening(request, "target_list")
     qs = TargetList.objects.visible_to(request.user).select_related("area", "created_by")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "screening/snapshots.html", {"page": page})
@@ -324,15 +302,7 @@ def snapshot_list(request):
 
 @login_required
 def snapshot_detail(request, pk: int):
-    _require_personal(request, "target_list", str(pk))
-    saved = (
-        TargetList.objects.visible_to(request.user)
-        .select_related("area", "created_by")
-        .filter(pk=pk)
-        .first()
-    )
-    if saved is None:
-        deny(request, "target_list", str(pk), not_found=True)
+    saved = access_snapshot(request, pk)
     members = TargetListMember.objects.filter(target_list=saved).order_by("person_id")
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
     members = list(page.object_list)

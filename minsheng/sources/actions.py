@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from minsheng.audit.actions import record_event
 from minsheng.audit.models import EventType, Result
 from minsheng.catalogue import registry
 
+from .access import may_decide_review
 from .load import Loaded
 from .models import (
     FACT_MODELS,
@@ -146,6 +148,8 @@ def do_decide_review(review: LinkReview, *, confirm: bool, reason: str, acting_u
     """A clerk's decision on one review item. Confirm links the row to the candidate;
     reject of a probable match makes the row its own new person; reject of an ID conflict
     leaves the row unlinked and flagged."""
+    if not may_decide_review(acting_user, review):
+        raise PermissionDenied
     if not reason.strip():
         raise ValueError(_("A reason is required."))
     model = FACT_MODELS[review.source]

@@ -32,7 +32,7 @@ def test_it_shows_the_owner_clerk_all_13_categories_with_sources_and_dates(cast,
     assert len(groups) == 13 and sum(len(g["rows"]) for g in groups) == 122
     employer = row_of(response, "employment.employer")
     assert employer["value"] == "乌海市清泉物业有限公司"
-    assert employer["source"] == "人社局 就业失业登记"
+    assert employer["source"] == "人社局就业科 就业失业登记"
     assert employer["at"].isoformat() == "2025-06-01"
     body = response.content.decode()
     assert "社会保险" in body and "市场主体" in body
@@ -95,12 +95,12 @@ def test_it_shows_values_other_sources_hold_as_conflicts(cast, people, login):
         {
             "value": "139****1111",
             "date": phone["conflicts"][0]["date"],
-            "sources": ["人社局 就业失业登记"],
+            "sources": ["人社局就业科 就业失业登记"],
         }
     ]
     assert phone["conflicts"][0]["date"].isoformat() == "2025-06-01"
     address = row_of(response, "residence.address")
-    assert [c["sources"] for c in address["conflicts"]] == [["人社局 就业失业登记"]]
+    assert [c["sources"] for c in address["conflicts"]] == [["人社局就业科 就业失业登记"]]
     # and agreeing sources are no conflict
     assert row_of(response, "identity.id_number")["conflicts"] == []
 
@@ -138,8 +138,8 @@ def test_it_shows_the_full_history_of_one_item_on_its_own_page(cast, people, log
     # Then both sources' rows are listed, masked to the community
     assert response.status_code == 200
     assert [h["source"] for h in response.context["history"]] == [
-        "网格化服务管理中心 实有人口",
-        "人社局 就业失业登记",
+        "市域社会治理指挥中心 实有人口",
+        "人社局就业科 就业失业登记",
     ]
     assert all(h["value"] == "海勃湾区新华街道清泉社区***" for h in response.context["history"])
     # and an unknown item is a 404

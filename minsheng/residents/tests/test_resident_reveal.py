@@ -124,3 +124,32 @@ def test_it_lets_city_staff_reveal(cast, people, login):
 def test_it_grants_reveal_by_role(cast):
     may = {name for name, user in cast.items() if user.may_reveal_personal_data}
     assert may == {"clerk", "street_clerk", "outsider", "city_staff"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "reason", ["aaaa", "1111", "。。。。", "asdf", "test", "测试", "测试测试", "哈哈哈哈", "2026-0012"]
+)
+def test_it_refuses_a_filler_reason(cast, people, login, reason):
+    # Given the clerk
+    client = login(cast["clerk"])
+    # When they give filler for a reason
+    response = reveal(client, people["zhang"], reason)
+    # Then they are told, in Chinese, to state the actual reason, and nothing is revealed
+    assert response.status_code == 400
+    assert response.context["reveal_form"].errors["reason"] == [
+        "请写明实际的查询事由（办理事项或业务编号），不能只填占位词、“测试”或重复的字符。"
+    ]
+    assert not AuditEvent.objects.filter(details__action="reveal").exists()
+    assert ZHANG_ID not in profile(client, people["zhang"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_reason_of_too_few_meaningful_characters(cast, people, login):
+    client = login(cast["clerk"])
+    response = reveal(client, people["zhang"], "低保。。。")
+    assert response.status_code == 400
+    assert response.context["reveal_form"].errors["reason"] == [
+        "查询事由至少需要 4 个汉字、字母或数字。"
+    ]
+    assert not AuditEvent.objects.filter(details__action="reveal").exists()

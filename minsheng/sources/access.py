@@ -1,0 +1,72 @@
+"""The doors to the import's pages and objects: who may import, read the data quality and
+batches, and read or decide the linkage review queue. Each fetcher scopes, checks the role
+and audits a refusal (`deny`); the actions check the same predicates themselves."""
+
+from __future__ import annotations
+
+from minsheng.accounts.roles import CITY_STAFF, Role
+from minsheng.audit.actions import deny
+
+from .models import Batch, LinkReview, ReviewStatus
+
+CLERKS = frozenset({Role.DISTRICT_CLERK, Role.STREET_CLERK, Role.COMMUNITY_CLERK})
+# Who decides links: the city's business staff and the area clerks. Read-only users may
+# look at their area's queue; grid workers, administrators and supervision have no queue.
+REVIEW_DECIDERS = CITY_STAFF | CLERKS
+REVIEW_READERS = REVIEW_DECIDERS | {Role.VIEWER}
+
+
+def may_import(user) -> bool:
+    """Imports, batches and the data-quality pages are the city bureau's business."""
+    return bool(user.is_authenticated and user.is_city_staff)
+
+
+def may_read_reviews(user) -> bool:
+    return user.is_authenticated and user.role in REVIEW_READERS
+
+
+def may_decide_review(user, review: LinkReview) -> bool:
+    return (
+        user.is_authenticated
+        and user.role in REVIEW_DECIDERS
+        and not user.is_read_only
+        and review.status == ReviewStatus.PENDING
+        and LinkReview.objects.visible_to(user).filter(pk=review.pk).exists()
+    )
+
+
+def access_imports(request, object_type: str, object_id: object = "") -> None:
+    """The import pages (upload, progress, data quality): city staff only, else 403."""
+    if not may_import(request.user):
+        deny(request, object_type, object_id)
+
+
+def access_batch(request, pk: int, *, object_type: str = "batch") -> Batch:
+    access_imports(request, object_type, pk)
+    batch = Batch.objects.filter(pk=pk).first()
+    if batch is None:
+        deny(request, object_type, pk, not_found=True)
+    return batch
+
+
+def access_review_queue(request) -> None:
+    if not may_read_reviews(request.user):
+        deny(request, "link_review")
+
+
+def access_review(request, pk: int, *, for_write: bool = False) -> LinkReview:
+    """A review item in the user's area (404 outside it, like a missing one); for a
+    decision the user must also be allowed to decide it (403)."""
+    access_review_queue(request)
+    review = (
+        LinkReview.objects.visible_to(request.user)
+        .select_related("candidate", "batch", "decided_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if review is None:
+        # Outside the area and nonexistent look the same, so nothing is learnt from a 404.
+        deny(request, "link_review", pk, not_found=True)
+    if for_write and not may_decide_review(request.user, review):
+        deny(request, "link_review", pk)
+    return review
