@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from minsheng.catalogue import registry
+
 GENERATOR_VERSION = "1.0.0"
 
 # A fixed "today": the same seed and scale must give byte-identical files on any day.
@@ -38,9 +40,7 @@ TEKUN_STANDARD = 1_150
 class SourceSpec:
     """One department export: how it is named, encoded and how careful its keepers are."""
 
-    name: str
-    department: str
-    title: str
+    name: str  # the source's name in the registry, which says its department and dataset
     fmt: str  # "csv" or "xlsx"
     encoding: str  # "gb18030", "utf-8" or "utf-8-sig"; "xlsx" for workbooks
     days_before: int  # export date = AS_OF - days_before
@@ -48,6 +48,14 @@ class SourceSpec:
     excel: bool = False  # passed through Excel, so IDs may have turned into floats
     crlf: bool = False
     title_row: bool = False  # XLSX with a title line above the header
+
+    @property
+    def department(self) -> str:
+        return registry.source(self.name).department
+
+    @property
+    def title(self) -> str:
+        return registry.source(self.name).dataset
 
     def export_date(self, as_of: date) -> date:
         return as_of - timedelta(days=self.days_before)
@@ -64,12 +72,10 @@ class SourceSpec:
 SOURCES: dict[str, SourceSpec] = {
     s.name: s
     for s in [
-        SourceSpec("gongan_hukou", "公安局", "户籍人口信息", "csv", "gb18030", 3, 0.3, crlf=True),
-        SourceSpec("gongan_death", "公安局", "死亡注销人员", "csv", "gb18030", 3, 0.3, crlf=True),
+        SourceSpec("gongan_hukou", "csv", "gb18030", 3, 0.3, crlf=True),
+        SourceSpec("gongan_death", "csv", "gb18030", 3, 0.3, crlf=True),
         SourceSpec(
             "grid_census",
-            "市域社会治理指挥中心",
-            "网格人口采集",
             "csv",
             "utf-8-sig",
             7,
@@ -77,16 +83,12 @@ SOURCES: dict[str, SourceSpec] = {
             excel=True,
             crlf=True,
         ),
-        SourceSpec("rs_employment", "人社局就业科", "就业失业登记", "csv", "gb18030", 4, 1.0),
-        SourceSpec("rs_insurance", "人社局社保中心", "参保信息", "csv", "utf-8", 4, 0.8),
-        SourceSpec(
-            "rs_pension", "人社局社保中心", "养老待遇发放及资格认证", "csv", "gb18030", 4, 0.8
-        ),
-        SourceSpec("sbk_card", "社保卡服务中心", "社会保障卡持卡信息", "csv", "utf-8-sig", 5, 0.8),
+        SourceSpec("rs_employment", "csv", "gb18030", 4, 1.0),
+        SourceSpec("rs_insurance", "csv", "utf-8", 4, 0.8),
+        SourceSpec("rs_pension", "csv", "gb18030", 4, 0.8),
+        SourceSpec("sbk_card", "csv", "utf-8-sig", 5, 0.8),
         SourceSpec(
             "mz_assistance",
-            "民政局",
-            "社会救助对象",
             "csv",
             "gb18030",
             10,
@@ -94,14 +96,10 @@ SOURCES: dict[str, SourceSpec] = {
             excel=True,
             crlf=True,
         ),
-        SourceSpec("wj_death", "卫生健康委员会", "居民死亡医学证明", "csv", "utf-8", 6, 1.0),
-        SourceSpec(
-            "edu_graduates", "教育局", "高校毕业生生源信息", "xlsx", "xlsx", 12, 1.0, excel=True
-        ),
+        SourceSpec("wj_death", "csv", "utf-8", 6, 1.0),
+        SourceSpec("edu_graduates", "xlsx", "xlsx", 12, 1.0, excel=True),
         SourceSpec(
             "cl_disability",
-            "残疾人联合会",
-            "持证残疾人信息",
             "xlsx",
             "xlsx",
             9,
@@ -109,11 +107,9 @@ SOURCES: dict[str, SourceSpec] = {
             excel=True,
             title_row=True,
         ),
-        SourceSpec(
-            "va_veterans", "退役军人事务局", "退役军人信息", "xlsx", "xlsx", 11, 1.3, excel=True
-        ),
-        SourceSpec("scjg_business", "市场监督管理局", "市场主体登记信息", "csv", "utf-8", 5, 0.6),
-        SourceSpec("rs_handling_log", "人社局", "业务经办日志", "csv", "utf-8", 1, 0.5),
+        SourceSpec("va_veterans", "xlsx", "xlsx", 11, 1.3, excel=True),
+        SourceSpec("scjg_business", "csv", "utf-8", 5, 0.6),
+        SourceSpec("rs_handling_log", "csv", "utf-8", 1, 0.5),
     ]
 }
 

@@ -138,7 +138,7 @@ def test_it_shows_the_full_history_of_one_item_on_its_own_page(cast, people, log
     # Then both sources' rows are listed, masked to the community
     assert response.status_code == 200
     assert [h["source"] for h in response.context["history"]] == [
-        "市域社会治理指挥中心 实有人口",
+        "市域社会治理指挥中心 网格人口采集",
         "人社局就业科 就业失业登记",
     ]
     assert all(h["value"] == "海勃湾区新华街道清泉社区***" for h in response.context["history"])

@@ -128,7 +128,8 @@ def test_it_grants_reveal_by_role(cast):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "reason", ["aaaa", "1111", "。。。。", "asdf", "test", "测试", "测试测试", "哈哈哈哈", "2026-0012"]
+    "reason",
+    ["aaaa", "1111", "。。。。", "asdf", "test", "测试。。", "测试一下", "哈哈哈哈", "2026-0012"],
 )
 def test_it_refuses_a_filler_reason(cast, people, login, reason):
     # Given the clerk
