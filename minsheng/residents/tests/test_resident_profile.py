@@ -211,8 +211,8 @@ def test_it_shows_administrators_and_supervision_nothing(cast, people, login, ro
     history = client.get(
         reverse("residents:item_history", args=[people["zhang"].pk, "identity.phone"])
     )
-    # Then both are not found, and denied in the trail
-    assert response.status_code == 404 and history.status_code == 404
+    # Then both are refused (the role sees no personal data), and denied in the trail
+    assert response.status_code == 403 and history.status_code == 403
     assert AuditEvent.objects.filter(event_type="denied", actor_username=role).count() == 2
 
 

@@ -108,7 +108,7 @@ def test_it_refuses_an_outsider_before_looking_at_the_reason(cast, people, login
 @pytest.mark.parametrize("role", ["sys_admin", "supervision"])
 def test_it_refuses_administrators_and_supervision(cast, people, login, role):
     client = login(cast[role])
-    assert reveal(client, people["zhang"], "核对就业登记信息").status_code == 404
+    assert reveal(client, people["zhang"], "核对就业登记信息").status_code == 403
 
 
 @pytest.mark.django_db
