@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minsheng.accounts.models import User
+from minsheng.accounts.models import PasswordHistory, User
+from minsheng.accounts.persons import normalize_staff_no, same_natural_person
 from minsheng.accounts.roles import ADMIN_ROLES, ROLE_LEVEL, Role
 from minsheng.audit.actions import record_event
 from minsheng.audit.models import EventType, Result
@@ -42,6 +43,38 @@ def record_user_event(event_type: str, user: User, *, actor: User | None, reques
     )
 
 
+def remember_password(user: User, previous_hash: str = "") -> None:
+    """Keep the hash of the password just set, and only the last PASSWORD_HISTORY_COUNT
+    (passwords.PasswordHistoryValidator refuses them). `previous_hash`, the password it
+    replaced, is kept first if the history lacks it (accounts from before the history)."""
+    history = PasswordHistory.objects.filter(user=user)
+    if previous_hash and not history.filter(password_hash=previous_hash).exists():
+        PasswordHistory.objects.create(user=user, password_hash=previous_hash)
+    PasswordHistory.objects.create(user=user, password_hash=user.password)
+    stale = list(
+        PasswordHistory.objects.filter(user=user)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)[settings.PASSWORD_HISTORY_COUNT :]
+    )
+    if stale:
+        PasswordHistory.objects.filter(pk__in=stale).delete()
+
+
+def check_staff_no_free(staff_no: str, user: User | None = None) -> None:
+    """One account per natural person: a staff number names one account only."""
+    others = User.objects.filter(staff_no__iexact=normalize_staff_no(staff_no))
+    if user is not None and user.pk is not None:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        raise ValidationError(
+            _(
+                "Staff number %(staff_no)s already belongs to another account; each person has one account."
+            )
+            % {"staff_no": normalize_staff_no(staff_no)},
+            code="staff_no_taken",
+        )
+
+
 def check_role_assignment(user: User | None, staff_no: str, role: str, area: Area) -> None:
     """The rules of role and area that every grant obeys."""
     if role not in Role.values:
@@ -55,12 +88,13 @@ def check_role_assignment(user: User | None, staff_no: str, role: str, area: Are
     if role in ADMIN_ROLES:
         # 三员分立: the same natural person (staff number) may not hold two different
         # administrator roles, whatever account they are on.
-        others = User.objects.filter(
-            staff_no=staff_no, role__in=ADMIN_ROLES, is_active=True
-        ).exclude(role=role)
+        # (Compared as same_natural_person does, so staff numbers written before they were
+        # normalised count too; administrator accounts are few.)
+        others = User.objects.filter(role__in=ADMIN_ROLES, is_active=True).exclude(role=role)
         if user is not None:
             others = others.exclude(pk=user.pk)
-        if others.exists():
+        probe = User(staff_no=staff_no)
+        if any(same_natural_person(probe, other) for other in others):
             raise ValidationError(
                 _(
                     "Staff number %(staff_no)s already holds another administrator role; the three administrator roles must be held by different people."
@@ -93,6 +127,10 @@ def do_create_user(
     None means the system itself (the demo-account command)."""
     if acting_user is not None:
         require_security_admin(acting_user)
+    staff_no = normalize_staff_no(staff_no)
+    if not staff_no:
+        raise ValidationError(_("Enter the staff number."), code="staff_no_missing")
+    check_staff_no_free(staff_no)
     check_role_assignment(None, staff_no, role, area)
     password = password or generate_password()
     with transaction.atomic():
@@ -110,6 +148,7 @@ def do_create_user(
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save()
+        remember_password(user)
         record_user_event(
             EventType.USER_CREATE,
             user,
@@ -172,8 +211,15 @@ def do_set_user_active(
 def do_unlock_user(user: User, *, acting_user: User, request=None) -> User:
     require_security_admin(acting_user)
     with transaction.atomic():
-        user.failed_login_count, user.locked_until = 0, None
-        user.save(update_fields=["failed_login_count", "locked_until", "updated_at"])
+        user.failed_login_count, user.failed_login_window_start, user.locked_until = 0, None, None
+        user.save(
+            update_fields=[
+                "failed_login_count",
+                "failed_login_window_start",
+                "locked_until",
+                "updated_at",
+            ]
+        )
         record_user_event(
             EventType.ACCOUNT_UNLOCK,
             user,
@@ -189,7 +235,9 @@ def do_reset_password(user: User, *, acting_user: User, request=None) -> str:
     require_security_admin(acting_user)
     password = generate_password()
     with transaction.atomic():
+        previous = user.password
         user.save(update_fields=user.set_new_password(password, must_change=True))
+        remember_password(user, previous)
         record_user_event(
             EventType.PASSWORD_CHANGE,
             user,
@@ -214,7 +262,9 @@ def do_change_password(
         )
     validate_password(new_password, user)
     with transaction.atomic():
+        previous = user.password
         user.save(update_fields=user.set_new_password(new_password, must_change=False))
+        remember_password(user, previous)
         record_user_event(
             EventType.PASSWORD_CHANGE,
             user,
@@ -225,9 +275,12 @@ def do_change_password(
 
 def do_record_login(user: User, *, request=None) -> None:
     with transaction.atomic():
-        if user.failed_login_count or user.locked_until:
-            user.failed_login_count, user.locked_until = 0, None
-            user.save(update_fields=["failed_login_count", "locked_until"])
+        if user.failed_login_count or user.failed_login_window_start or user.locked_until:
+            user.failed_login_count, user.failed_login_window_start = 0, None
+            user.locked_until = None
+            user.save(
+                update_fields=["failed_login_count", "failed_login_window_start", "locked_until"]
+            )
         record_user_event(
             EventType.LOGIN,
             user,
@@ -236,8 +289,24 @@ def do_record_login(user: User, *, request=None) -> None:
         )
 
 
+def do_refuse_throttled_login(username: str, *, address: str, request=None, scope: str) -> None:
+    """Audit an attempt refused unchecked because its address failed too often (throttle.py);
+    it does not count against the account."""
+    record_event(
+        EventType.LOGIN_FAILED,
+        request=request,
+        username=username[:150],
+        result=Result.DENIED,
+        reason="address throttled",
+        details={"throttle_address": address, "scope": scope},
+    )
+
+
 def do_record_login_failure(username: str, user: User | None, *, request=None, reason: str) -> None:
-    """Count a failed attempt; the fifth in a row locks the account for 30 minutes."""
+    """Count a failed attempt; LOCKOUT_THRESHOLD (5) failures in a row within
+    LOCKOUT_WINDOW_MINUTES of the first lock the account for LOCKOUT_MINUTES (30). The
+    window is what lets the per-address throttle guarantee that one address alone cannot
+    lock an account (throttle.py)."""
     with transaction.atomic():
         if user is None:
             record_event(
@@ -259,6 +328,11 @@ def do_record_login_failure(username: str, user: User | None, *, request=None, r
                 reason=reason,
             )
             return
+        now = timezone.now()
+        window = timedelta(minutes=settings.LOCKOUT_WINDOW_MINUTES)
+        start = user.failed_login_window_start
+        if not user.failed_login_count or start is None or now - start >= window:
+            user.failed_login_count, user.failed_login_window_start = 0, now
         user.failed_login_count += 1
         record_user_event(
             EventType.LOGIN_FAILED,
@@ -270,8 +344,8 @@ def do_record_login_failure(username: str, user: User | None, *, request=None, r
             details={"failed_login_count": user.failed_login_count},
         )
         if user.failed_login_count >= settings.LOCKOUT_THRESHOLD:
-            user.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
-            user.failed_login_count = 0
+            user.locked_until = now + timedelta(minutes=settings.LOCKOUT_MINUTES)
+            user.failed_login_count, user.failed_login_window_start = 0, None
             record_user_event(
                 EventType.LOCKOUT,
                 user,
@@ -280,7 +354,7 @@ def do_record_login_failure(username: str, user: User | None, *, request=None, r
                 result=Result.DENIED,
                 details={"locked_until": user.locked_until.isoformat()},
             )
-        user.save(update_fields=["failed_login_count", "locked_until"])
+        user.save(update_fields=["failed_login_count", "failed_login_window_start", "locked_until"])
 
 
 def do_record_logout(user: User, *, request=None, idle: bool = False) -> None:

@@ -1,35 +1,28 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.models import User
+from minsheng.accounts.persons import normalize_staff_no
 from minsheng.accounts.roles import Role
 from minsheng.geo.models import Area
 from minsheng.ui import StyledFormMixin
+
+# One message for every refused login: an unknown name, a wrong password, a locked or
+# disabled account and a throttled address look the same, so the page does not tell which
+# account names exist or which are locked.
+LOGIN_REFUSED = _(
+    "Login failed: wrong username or password, or logins are locked after repeated failures. Check and try again later."
+)
 
 
 class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _(
-            "Wrong username or password. After 5 failures in a row the account is locked for 30 minutes."
-        ),
-        "locked": _("This account is locked until %(until)s after repeated failed logins."),
+        "invalid_login": LOGIN_REFUSED,
+        "inactive": LOGIN_REFUSED,
     }
-
-    def clean(self):
-        try:
-            return super().clean()
-        except ValidationError:
-            user = User.objects.filter(username=self.cleaned_data.get("username")).first()
-            if user is not None and user.is_locked():
-                until = timezone.localtime(user.locked_until).strftime("%H:%M")
-                raise ValidationError(
-                    self.error_messages["locked"], code="locked", params={"until": until}
-                ) from None
-            raise
 
 
 class PasswordChangeForm(StyledFormMixin, forms.Form):
@@ -79,6 +72,19 @@ class UserCreateForm(StyledFormMixin, forms.Form):
         if User.objects.filter(username=username).exists():
             raise ValidationError(_("This username is taken."))
         return username
+
+    def clean_staff_no(self):
+        staff_no = normalize_staff_no(self.cleaned_data["staff_no"])
+        if not staff_no:
+            raise ValidationError(_("Enter the staff number."))
+        if User.objects.filter(staff_no__iexact=staff_no).exists():
+            raise ValidationError(
+                _(
+                    "Staff number %(staff_no)s already belongs to another account; each person has one account."
+                )
+                % {"staff_no": staff_no}
+            )
+        return staff_no
 
     def clean(self):
         data = super().clean()

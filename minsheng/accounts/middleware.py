@@ -2,6 +2,7 @@
 first login and after expiry."""
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,7 +33,7 @@ class SessionPolicyMiddleware:
                     _("You were logged out after %(minutes)d idle minutes.")
                     % {"minutes": settings.IDLE_TIMEOUT_MINUTES},
                 )
-                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+                return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.path})}")
             request.session[LAST_ACTIVITY] = now
             if user.needs_password_change() and not self._exempt(
                 request.path, reverse("accounts:password_change")
@@ -40,7 +41,12 @@ class SessionPolicyMiddleware:
                 return redirect("accounts:password_change")
             # 等保三级: administrators prove a second factor (TOTP) in every session.
             if user.is_admin_role and not user.is_verified() and not self._exempt(request.path):
-                return redirect("accounts:second_factor")
+                # Come back to the page asked for (the second-factor view follows only
+                # paths on this site).
+                target = reverse("accounts:second_factor")
+                if request.method == "GET" and request.path != reverse("home"):
+                    target += "?" + urlencode({"next": request.get_full_path()})
+                return redirect(target)
         return self.get_response(request)
 
     @staticmethod

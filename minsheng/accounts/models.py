@@ -52,6 +52,9 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(default=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
     failed_login_count = models.PositiveSmallIntegerField(default=0)
+    # When the failures counted in failed_login_count began: they lock the account only
+    # within LOCKOUT_WINDOW_MINUTES of it (see actions.do_record_login_failure).
+    failed_login_window_start = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -63,6 +66,14 @@ class User(AbstractUser):
         constraints = [
             # The admin site's superuser bypasses every rule; nobody gets it.
             models.CheckConstraint(condition=models.Q(is_superuser=False), name="no_superusers"),
+            # One account per natural person: two accounts with one staff number would let
+            # one person pass the two-person rule or hold two administrator roles.
+            models.UniqueConstraint(
+                fields=["staff_no"],
+                condition=~models.Q(staff_no=""),
+                name="staff_no_unique",
+                violation_error_message=_("This staff number already belongs to another account."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,3 +131,34 @@ class User(AbstractUser):
         area = area or self.area
         level = ROLE_LEVEL.get(role)
         return area is not None and (level is None or area.level == level)
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords, so that none of the last
+    PASSWORD_HISTORY_COUNT is chosen again (passwords.PasswordHistoryValidator)."""
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="password_history")
+    password_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LoginFailure(models.Model):
+    """One failed login from one client address, with the account name tried: the
+    per-address throttle counts these over a sliding window (throttle.py). Rows older than
+    the window are pruned."""
+
+    address = models.CharField(max_length=45)
+    username = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["address", "at"], name="login_failure_address")]
+
+    def __str__(self) -> str:
+        return f"{self.address}@{self.at:%Y-%m-%d %H:%M:%S}"

@@ -5,19 +5,45 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts import actions
 from minsheng.accounts.forms import LoginForm, PasswordChangeForm, PermissionForm, UserCreateForm
 from minsheng.accounts.models import User
+from minsheng.accounts.persons import normalize_staff_no
 from minsheng.accounts.roles import Role
+
+
+def safe_next_url(request, candidate: str | None) -> str:
+    """`candidate` if it is a relative URL on this site (a path), else "". Never another
+    host, another scheme or a scheme-relative `//host` (an open redirect)."""
+    candidate = (candidate or "").strip()
+    if (
+        candidate.startswith("/")
+        and not candidate.startswith("//")
+        and "\\" not in candidate
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts=None, require_https=request.is_secure()
+        )
+    ):
+        return candidate
+    return ""
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        return safe_next_url(
+            self.request,
+            self.request.POST.get(self.redirect_field_name)
+            or self.request.GET.get(self.redirect_field_name),
+        )
 
 
 @require_POST
@@ -58,7 +84,7 @@ def second_factor(request):
     error = ""
     if request.method == "POST":
         if actions.do_verify_second_factor(user, request.POST.get("token", ""), request=request):
-            return redirect(request.GET.get("next") or "home")
+            return redirect(safe_next_url(request, request.GET.get("next")) or reverse("home"))
         error = _("The code is wrong or has expired. Enter the current six-digit code.")
     context = {"enrolling": not device.confirmed, "error": error}
     if not device.confirmed:
@@ -95,7 +121,7 @@ def user_list(request):
         users = (
             users.filter(username__icontains=q)
             | users.filter(display_name__icontains=q)
-            | users.filter(staff_no=q)
+            | users.filter(staff_no=normalize_staff_no(q))
         )
     page = Paginator(users, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/user_list.html", {"page": page, "q": q})

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from minsheng.accounts.persons import same_natural_person
 from minsheng.audit.actions import record_event
 from minsheng.audit.models import EventType
 from minsheng.screening import engine
@@ -157,7 +158,8 @@ def do_approve_policy_run(run: PolicyRun, *, acting_user, request=None) -> Polic
     _require_city_staff(acting_user)
     with transaction.atomic():
         run = _locked(run)
-        if run.proposed_by_id == acting_user.pk:
+        # Two accounts of one natural person (one staff number) are one person here.
+        if same_natural_person(run.proposed_by, acting_user):
             raise PermissionDenied("the proposer of a run cannot approve it")
         if run.status != RunStatus.PROPOSED:
             raise PolicyRunError(f"run {run.pk} is {run.status}, not proposed")

@@ -7,8 +7,8 @@ urlpatterns = [
     path("", views.policy_list, name="policy_list"),
     path("policies/<str:code>/", views.policy_detail, name="policy_detail"),
     path("policies/<str:code>/propose/", views.run_propose, name="run_propose"),
-    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
-    path("runs/<int:pk>/approve/", views.run_approve, name="run_approve"),
-    path("runs/<int:pk>/reject/", views.run_reject, name="run_reject"),
-    path("runs/<int:pk>/deliver/", views.run_deliver, name="run_deliver"),
+    path("runs/<id:pk>/", views.run_detail, name="run_detail"),
+    path("runs/<id:pk>/approve/", views.run_approve, name="run_approve"),
+    path("runs/<id:pk>/reject/", views.run_reject, name="run_reject"),
+    path("runs/<id:pk>/deliver/", views.run_deliver, name="run_deliver"),
 ]
