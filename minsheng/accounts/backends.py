@@ -3,6 +3,7 @@ from django.contrib.auth.backends import ModelBackend
 from minsheng.accounts import throttle
 from minsheng.accounts.actions import do_record_login_failure, do_refuse_throttled_login
 from minsheng.accounts.models import User
+from minsheng.audit.actions import client_address
 
 
 class LockoutBackend(ModelBackend):
@@ -12,7 +13,7 @@ class LockoutBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        address = throttle.throttle_address(request)
+        address = client_address(request)
         reservation = throttle.reserve_attempt(address, username)
         why = throttle.throttled(address, username)
         if why is not None:

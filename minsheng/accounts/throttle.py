@@ -27,23 +27,6 @@ from django.utils import timezone
 from minsheng.accounts.models import LoginFailure
 
 
-def throttle_address(request) -> str:
-    """The client's address as the throttle sees it. Behind TRUSTED_PROXIES reverse proxies
-    it is the X-Forwarded-For entry the outermost proxy added (entries left of it are
-    whatever the client sent); otherwise, or when the header is short of entries, the peer
-    address of the connection."""
-    if request is None:
-        return ""
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    proxies = settings.TRUSTED_PROXIES
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [h for h in hops if h]
-        if len(hops) >= proxies:
-            return hops[-proxies][:45]
-    return remote[:45]
-
-
 def reserve_attempt(address: str, username: str) -> LoginFailure | None:
     """Record an attempt as a failure before its password is checked (see the module
     docstring); None without an address. Forgets failures older than the window."""

@@ -1,20 +1,22 @@
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts import actions
+from minsheng.accounts.access import access_user, access_user_admin
 from minsheng.accounts.forms import LoginForm, PasswordChangeForm, PermissionForm, UserCreateForm
 from minsheng.accounts.models import User
 from minsheng.accounts.persons import normalize_staff_no
-from minsheng.accounts.roles import Role
 
 
 def safe_next_url(request, candidate: str | None) -> str:
@@ -98,17 +100,15 @@ def second_factor(request):
 
 
 def security_admin_required(view):
+    """User administration is the security administrator's (refusals audited)."""
+
     @login_required
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.user.role != Role.SEC_ADMIN:
-            raise PermissionDenied
+        access_user_admin(request, kwargs.get("pk", ""))
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def access_user(acting_user: User, pk: int) -> User:
-    return get_object_or_404(User.objects.visible_to(acting_user).select_related("area"), pk=pk)
 
 
 @security_admin_required
@@ -154,7 +154,7 @@ def user_create(request):
 
 @security_admin_required
 def user_detail(request, pk: int):
-    user = access_user(request.user, pk)
+    user = access_user(request, pk)
     form = PermissionForm(
         request.POST or None,
         initial={"role": user.role, "area_code": user.area.code if user.area else ""},
@@ -180,7 +180,7 @@ def user_detail(request, pk: int):
 @security_admin_required
 @require_POST
 def user_unlock(request, pk: int):
-    user = access_user(request.user, pk)
+    user = access_user(request, pk)
     actions.do_unlock_user(user, acting_user=request.user, request=request)
     messages.success(request, _("Account unlocked."))
     return redirect("accounts:user_detail", pk=pk)
@@ -189,7 +189,7 @@ def user_unlock(request, pk: int):
 @security_admin_required
 @require_POST
 def user_reset_password(request, pk: int):
-    user = access_user(request.user, pk)
+    user = access_user(request, pk)
     password = actions.do_reset_password(user, acting_user=request.user, request=request)
     return render(
         request,
@@ -201,7 +201,7 @@ def user_reset_password(request, pk: int):
 @security_admin_required
 @require_POST
 def user_set_active(request, pk: int):
-    user = access_user(request.user, pk)
+    user = access_user(request, pk)
     active = request.POST.get("active") == "1"
     try:
         actions.do_set_user_active(
@@ -219,7 +219,7 @@ def user_set_active(request, pk: int):
 @security_admin_required
 @require_POST
 def user_reset_second_factor(request, pk: int):
-    user = access_user(request.user, pk)
+    user = access_user(request, pk)
     actions.do_reset_second_factor(
         user, acting_user=request.user, reason=request.POST.get("reason", ""), request=request
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,11 +14,20 @@ from minsheng.audit.models import GENESIS_HASH, AuditEvent, ChainHead, EventType
 
 
 def client_address(request) -> str:
+    """The client's address. Behind TRUSTED_PROXIES reverse proxies it is the
+    X-Forwarded-For entry the outermost proxy added (entries left of it are whatever the
+    client sent, so they are never trusted); otherwise, or when the header is short of
+    entries, the peer address of the connection."""
     if request is None:
         return ""
-    # Behind the bureau's reverse proxy the first X-Forwarded-For hop is the client.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", ""))[:45]
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    proxies = settings.TRUSTED_PROXIES
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return hops[-proxies][:45]
+    return remote[:45]
 
 
 def record_event(

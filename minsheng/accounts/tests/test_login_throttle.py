@@ -12,7 +12,7 @@ from django.utils import timezone
 from conftest import PASSWORD
 from minsheng.accounts.models import LoginFailure, User
 from minsheng.accounts.tests.test_login import LOGIN_REFUSED_ZH, post_login
-from minsheng.accounts.throttle import throttle_address
+from minsheng.audit.actions import client_address
 from minsheng.audit.models import AuditEvent
 from minsheng.settings import check_login_limits
 
@@ -130,10 +130,10 @@ def test_it_takes_the_address_the_proxy_saw_not_the_one_the_client_claims(settin
     factory = RequestFactory()
     settings.TRUSTED_PROXIES = 1
     spoofed = factory.post("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7", REMOTE_ADDR="10.0.0.1")
-    assert throttle_address(spoofed) == "203.0.113.7"
-    assert throttle_address(factory.post("/", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
+    assert client_address(spoofed) == "203.0.113.7"
+    assert client_address(factory.post("/", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
     settings.TRUSTED_PROXIES = 0
-    assert throttle_address(spoofed) == "10.0.0.1"
+    assert client_address(spoofed) == "10.0.0.1"
 
 
 @pytest.mark.django_db
