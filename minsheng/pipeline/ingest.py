@@ -57,21 +57,31 @@ def import_file(
     if batch.status == BatchStatus.LOADED:
         report(_("Already imported"), 1.0)
         return batch
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        timings[stage] = round(now - clock[0], 3)
+        clock[0] = now
+
     try:
-        started = time.perf_counter()
         report(_("Reading and validating"), 0.05)
         sheet = read.read_file(path)
         mapped = mapping.map_columns(sheet, src)
         parsed = validate.validate(mapped)
-        parse_s = time.perf_counter() - started
+        lap("parse")
         protected = protect.protect(parsed)
+        lap("encrypt")
         with transaction.atomic():
             link.lock_imports()
             report(_("Linking to the person index"), 0.35)
             linked = link.link(protected, batch)
+            lap("link")
             report(_("Writing the facts"), 0.6)
             loaded = load.load(batch, linked)
-            batch = do_load_batch(batch, loaded, parse_seconds=parse_s, acting_user=acting_user)
+            lap("load")
+            batch = do_load_batch(batch, loaded, timings=timings, acting_user=acting_user)
     except Exception as exc:
         do_fail_batch(batch, str(exc), acting_user=acting_user)
         raise

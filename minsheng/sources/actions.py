@@ -78,7 +78,7 @@ def _claim(src: registry.Source, path: Path, sha: str, user) -> Batch:
         return Batch.objects.get(source=src.name, sha256=sha)
 
 
-def do_load_batch(batch: Batch, loaded: Loaded, *, parse_seconds: float, acting_user) -> Batch:
+def do_load_batch(batch: Batch, loaded: Loaded, *, timings: dict[str, float], acting_user) -> Batch:
     """Record a loaded batch: its counts, link methods and conflicts, and the import event.
     Runs in the transaction that wrote the batch's persons and facts (see the pipeline)."""
     linked = loaded.linked
@@ -93,7 +93,7 @@ def do_load_batch(batch: Batch, loaded: Loaded, *, parse_seconds: float, acting_
         batch.link_methods = loaded.link_methods
         batch.conflicts = linked.conflicts
         batch.persons_created = linked.persons_created
-        batch.timings = {"parse": round(parse_seconds, 3), **batch.timings}
+        batch.timings = timings  # stage → seconds
         batch.status = BatchStatus.LOADED
         batch.error = ""
         batch.archived = False
