@@ -41,6 +41,10 @@ demo: venv
 	MINSHENG_DEBUG=1 $(BIN)/minsheng create_demo_accounts
 	@echo ""
 	@echo "Minsheng is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@# The background worker runs the uploads' imports; it stops with the server.
+	MINSHENG_DEBUG=1 $(BIN)/minsheng worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Background worker running (pid $$worker): it imports the uploaded files"; \
 	MINSHENG_DEBUG=1 $(BIN)/minsheng runserver $(HOST):$(PORT) --noreload
 
 clean:

@@ -51,12 +51,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "minsheng.geo",
     "minsheng.accounts",
     "minsheng.audit",
     "minsheng.sources",
     "minsheng.residents",
     "minsheng.screening",
+    "minsheng.pipeline",
     "minsheng.benefits",
     "minsheng.synth",
 ]
@@ -73,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "minsheng.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "minsheng.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "minsheng.urls"
@@ -123,6 +127,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # and the screening rules, and pays off only for analytic queries running far longer.
     DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}
 
+# Background jobs (imports, archive refresh, tags) are queued in the database and run by
+# `minsheng worker` (pipeline/jobs.py); the same table on SQLite and PostgreSQL.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["minsheng.accounts.backends.LockoutBackend"]
@@ -139,9 +147,53 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "minsheng.accounts.passwords.ComplexityValidator"},
+    {"NAME": "minsheng.accounts.passwords.PasswordHistoryValidator"},
 ]
+PASSWORD_HISTORY_COUNT = int(os.environ.get("MINSHENG_PASSWORD_HISTORY_COUNT", "5"))
+# Per account: LOCKOUT_THRESHOLD failures (from any addresses) within LOCKOUT_WINDOW_MINUTES
+# lock it for LOCKOUT_MINUTES.
 LOCKOUT_THRESHOLD = int(os.environ.get("MINSHENG_LOCKOUT_THRESHOLD", "5"))
 LOCKOUT_MINUTES = int(os.environ.get("MINSHENG_LOCKOUT_MINUTES", "30"))
+LOCKOUT_WINDOW_MINUTES = int(os.environ.get("MINSHENG_LOCKOUT_WINDOW_MINUTES", "30"))
+# Per client address (accounts/throttle.py), over a sliding window of LOGIN_THROTTLE_MINUTES:
+# LOGIN_THROTTLE_ACCOUNT_FAILURES failures for one account name stop that address trying
+# that name, LOGIN_THROTTLE_FAILURES failures for any names stop the address altogether.
+LOGIN_THROTTLE_MINUTES = int(os.environ.get("MINSHENG_LOGIN_THROTTLE_MINUTES", "30"))
+LOGIN_THROTTLE_FAILURES = int(os.environ.get("MINSHENG_LOGIN_THROTTLE_FAILURES", "10"))
+LOGIN_THROTTLE_ACCOUNT_FAILURES = int(
+    os.environ.get("MINSHENG_LOGIN_THROTTLE_ACCOUNT_FAILURES", "3")
+)
+# Reverse proxies in front of the server, each appending to X-Forwarded-For: the throttle
+# takes the client address from the entry the outermost one added (0: the peer address).
+TRUSTED_PROXIES = int(os.environ.get("MINSHENG_TRUSTED_PROXIES", "1"))
+
+
+def check_login_limits(
+    lockout_threshold: int,
+    lockout_window: int,
+    throttle_account_failures: int,
+    throttle_minutes: int,
+) -> None:
+    """One address alone must never be able to lock an account: it is throttled for an
+    account name before it reaches the lockout threshold, for at least the lockout window."""
+    if not 0 < throttle_account_failures < lockout_threshold:
+        raise ImproperlyConfigured(
+            "MINSHENG_LOGIN_THROTTLE_ACCOUNT_FAILURES must be at least 1 and below "
+            "MINSHENG_LOCKOUT_THRESHOLD, or one address could lock an account."
+        )
+    if throttle_minutes < lockout_window:
+        raise ImproperlyConfigured(
+            "MINSHENG_LOGIN_THROTTLE_MINUTES must be at least MINSHENG_LOCKOUT_WINDOW_MINUTES, "
+            "or one address could lock an account."
+        )
+
+
+check_login_limits(
+    LOCKOUT_THRESHOLD,
+    LOCKOUT_WINDOW_MINUTES,
+    LOGIN_THROTTLE_ACCOUNT_FAILURES,
+    LOGIN_THROTTLE_MINUTES,
+)
 IDLE_TIMEOUT_MINUTES = int(os.environ.get("MINSHENG_IDLE_TIMEOUT_MINUTES", "30"))
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("MINSHENG_PASSWORD_MAX_AGE_DAYS", "90"))
 OTP_TOTP_ISSUER = "Minsheng"
@@ -151,7 +203,28 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("MINSHENG_SECURE_COOKIES", not DEBUG and not DEMO_MODE)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Response headers (SecurityMiddleware, XFrameOptionsMiddleware, security.py). HSTS only in
+# production mode: a browser remembers it, and would then refuse plain http to a developer's
+# localhost. Django sends it on https requests only; behind a TLS-terminating proxy set
+# MINSHENG_PROXY_SSL_HEADER=1 so that requests the proxy marks X-Forwarded-Proto: https count.
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("MINSHENG_HSTS_SECONDS", "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = False  # an intranet host is no candidate for the browsers' preload list
+if env_bool("MINSHENG_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every script is a static file (no inline <script> or on…= handlers: tests guard the
+# templates); inline style attributes remain (chart heights, progress bars).
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "MINSHENG_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -9,6 +9,7 @@ from django.db import transaction
 from minsheng.audit.actions import record_event
 from minsheng.audit.models import EventType
 from minsheng.catalogue import registry
+from minsheng.lib import failpoints
 from minsheng.residents import archive
 from minsheng.screening.tags import recompute_tags
 from minsheng.sources.actions import mark_archived
@@ -47,6 +48,7 @@ def do_refresh_archive(*, acting_user, as_of: date | None = None, job: str = "")
                 "job": job,
             },
         )
+        failpoints.reach("archive.before_commit")  # tests: a refresh killed before it commits
     return n
 
 

@@ -1,57 +1,115 @@
-"""Background work of the pipeline: the import of an uploaded file."""
+"""Background work of the pipeline, as jobs of the database task queue (django-tasks).
+
+A job is enqueued as a row of the job table (`django_tasks_db`, on SQLite as on PostgreSQL)
+and run by `minsheng worker` in its own process; the row records its state (READY →
+RUNNING → SUCCESSFUL or FAILED), its return value or the exception, and the workers that
+ran it. Every job here may run again after its worker was killed (the worker requeues it,
+see `worker.py`), so each is safe to repeat:
+
+    import_upload            an uploaded file: the file's SHA-256 names its batch, link and
+                             load commit together, a loaded batch is not imported twice
+    refresh_archive          the loaded batches not yet archived; none left → nothing to do
+    recompute_portrait_tags  tags recomputed from the archive, in one transaction
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
+from datetime import date
 from pathlib import Path
 
-from django.db import connection
+from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django_tasks import TaskContext, TaskResult, task
 
 from minsheng.accounts.models import User
+from minsheng.screening import tags
 from minsheng.sources import progress
 from minsheng.sources.actions import file_sha256
-from minsheng.sources.models import Batch
+from minsheng.sources.models import Batch, BatchStatus
 
+from .actions import do_refresh_archive
 from .ingest import import_file
 
 log = logging.getLogger(__name__)
 
 
-def run_import(token: str, path: Path, source: str | None, user_id: int, language: str) -> None:
-    """Import an uploaded file, report progress under its token, record the outcome."""
+def _user(user_id: int | None) -> User | None:
+    return User.objects.get(pk=user_id) if user_id is not None else None
+
+
+def _batch_of(path: str) -> int | None:
+    """The newest batch of this file, if one was claimed (a failed import links it)."""
     try:
-        with translation.override(language):
-            try:
-                user = User.objects.get(pk=user_id)
-                batch = import_file(
-                    path, source=source, acting_user=user, progress=progress.reporter(token)
-                )
-                progress.finish(token, batch_id=batch.pk)
-            except Exception as exc:
-                if not isinstance(exc, ValueError):  # UnknownSource, SourceFileError are
-                    log.exception("import of %s failed", path.name)
-                failed = (
-                    Batch.objects.filter(sha256=file_sha256(path))
-                    .order_by("-id")
-                    .values_list("pk", flat=True)
-                    .first()
-                )
-                progress.fail(token, error=progress.error_text(exc), batch_id=failed)
-    finally:
-        # The thread's own connection would otherwise stay open until the process ends.
-        connection.close()
+        sha = file_sha256(Path(path))
+    except OSError:
+        return None
+    return Batch.objects.filter(sha256=sha).order_by("-id").values_list("pk", flat=True).first()
 
 
-def start_import(
-    token: str, path: Path, source: str | None, user_id: int, language: str
-) -> threading.Thread:
-    thread = threading.Thread(
-        target=run_import,
-        args=(token, path, source, user_id, language),
-        name=f"import-{token[:8]}",
-        daemon=True,
+@task(takes_context=True)
+def import_upload(
+    context: TaskContext,
+    token: str,
+    path: str,
+    source: str | None,
+    user_id: int | None,
+    language: str,
+) -> int:
+    """Import an uploaded file as its clerk (`user_id`), report progress under the upload's
+    token, and return the batch id. A failure is written for the clerk, then raised: the
+    job fails with it."""
+    with translation.override(language):
+        progress.running(token)
+        report = progress.reporter(token)
+        try:
+            user = _user(user_id)
+            batch = import_file(path, source=source, acting_user=user, progress=report)
+            if batch.status == BatchStatus.LOADED and not batch.archived:
+                # Loaded by an attempt whose worker died during the archive refresh.
+                report(_("Updating the archive"), 0.8)
+                do_refresh_archive(acting_user=user, job=context.task_result.id)
+                batch.refresh_from_db()
+                report(_("Done"), 1.0)
+        except Exception as exc:
+            if not isinstance(exc, ValueError):  # UnknownSource, SourceFileError are
+                log.exception("import of %s failed", Path(path).name)
+            progress.fail(token, error=progress.error_text(exc), batch_id=_batch_of(path))
+            raise
+        progress.finish(token, batch_id=batch.pk)
+        return batch.pk
+
+
+@task(takes_context=True)
+def refresh_archive(
+    context: TaskContext, user_id: int | None = None, as_of: str | None = None
+) -> int:
+    """Archive the loaded batches not yet archived (`do_refresh_archive`, audited with the
+    job's id); returns the number of archive rows rebuilt. `as_of` is an ISO date."""
+    return do_refresh_archive(
+        acting_user=_user(user_id),
+        as_of=date.fromisoformat(as_of) if as_of else None,
+        job=context.task_result.id,
     )
-    thread.start()
-    return thread
+
+
+@task
+def recompute_portrait_tags(person_ids: list[int] | None = None) -> dict[str, int]:
+    """Recompute the portrait tags of these persons (everyone if None); returns tag code →
+    number of those persons holding it."""
+    return tags.recompute_tags(person_ids)
+
+
+def enqueue_import(
+    token: str, path: Path | str, source: str | None, user_id: int | None, language: str
+) -> TaskResult:
+    """Queue the import of an uploaded file. The job's id goes into the upload's progress
+    file inside the transaction that inserts the job, so no worker can start the job
+    before the page can find it."""
+    with transaction.atomic():
+        job = import_upload.enqueue(
+            token=token, path=str(path), source=source, user_id=user_id, language=language
+        )
+        progress.queued(token, job_id=job.id)
+    return job

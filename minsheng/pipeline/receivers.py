@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import transaction
 from django.dispatch import receiver
 
 from minsheng.sources.signals import persons_relinked, upload_received
 
 from .actions import refresh_persons
-from .jobs import start_import
+from .jobs import enqueue_import
 
 
 @receiver(persons_relinked)
@@ -18,4 +21,6 @@ def refresh_relinked(sender, *, person_ids: list[int], acting_user, **kwargs) ->
 
 @receiver(upload_received)
 def import_upload(sender, *, token, path, source, user_id, language, **kwargs) -> None:
-    start_import(token, path, source, user_id, language)
+    # Queued once the request's transaction commits (at once outside one): a request that
+    # rolls back leaves no job behind.
+    transaction.on_commit(partial(enqueue_import, token, path, source, user_id, language))

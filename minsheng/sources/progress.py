@@ -1,20 +1,32 @@
-"""Progress of an upload's import, one small JSON file per upload token.
+"""Progress of an upload's import, one small JSON file per upload token, and the lock
+files that tell whether a background worker is alive.
 
-The import runs in a background thread while the browser polls; a file (not the database)
-carries the state so that polling never waits on the import's write transaction (SQLite
-holds one writer at a time) and so that the state survives the thread that wrote it.
-Each write goes to a temporary file first and is moved into place with `os.replace`, so a
-reader sees either the old state or the new one, never half a file.
+The import runs as a job in the worker process (`minsheng worker`) while the browser
+polls; the job's state (queued, running, done, failed) is its row in the job table, and
+this file adds what the job table does not hold: the stage and fraction of a running
+import, its batch and the clerk's error text. A file (not the database) carries them so
+that the job writes them outside its import transaction and polling never waits on it
+(SQLite holds one writer at a time). Each write goes to a temporary file first and is moved
+into place with `os.replace`, so a reader sees either the old state or the new one, never
+half a file.
+
+A worker holds an exclusive lock on a file of its own while it runs (`worker_lock`); the
+operating system drops the lock when the process ends, even by SIGKILL, so a job marked
+running whose worker's lock is free was interrupted (`worker_alive`). Web and workers share
+VAR_DIR anyway: the worker reads the uploaded file from it.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
 import secrets
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +38,9 @@ from minsheng.catalogue.registry import UnknownSource
 
 from .read import SourceFileError
 
+QUEUED = "queued"  # waiting for a worker
 RUNNING = "running"
+INTERRUPTED = "interrupted"  # shown, never stored: the job's worker stopped while running it
 DONE = "done"
 FAILED = "failed"
 
@@ -80,7 +94,7 @@ def write(token: str, **changes: Any) -> dict[str, Any]:
 def start(token: str, *, user_id: int, file_name: str, source: str) -> dict[str, Any]:
     return write(
         token,
-        status=RUNNING,
+        status=QUEUED,
         user_id=user_id,
         file_name=file_name,
         source=source,
@@ -88,7 +102,18 @@ def start(token: str, *, user_id: int, file_name: str, source: str) -> dict[str,
         fraction=0.0,
         batch_id=None,
         error="",
+        job_id="",
     )
+
+
+def queued(token: str, *, job_id: str) -> dict[str, Any]:
+    """The import's job is in the queue (written before the job is visible to a worker)."""
+    return write(token, status=QUEUED, job_id=str(job_id))
+
+
+def running(token: str) -> dict[str, Any]:
+    """A worker started (or, after an interruption, restarted) the import's job."""
+    return write(token, status=RUNNING, stage="", fraction=0.0, error="")
 
 
 def reporter(token: str) -> Callable[[str, float], None]:
@@ -115,3 +140,79 @@ def error_text(exc: Exception) -> str:
     if isinstance(exc, SourceFileError):
         return _("The file cannot be read as its source: %(error)s") % {"error": exc}
     return _("The import failed: %(error)s") % {"error": exc}
+
+
+# -- workers ---------------------------------------------------------------------------
+
+
+def _worker_lock_path(worker_id: str) -> Path:
+    # Worker ids are free text (`--worker-id`): their hash names the file.
+    digest = hashlib.sha256(worker_id.encode()).hexdigest()[:32]
+    return Path(settings.VAR_DIR) / "workers" / f"{digest}.lock"
+
+
+@contextmanager
+def worker_lock(worker_id: str) -> Iterator[Path]:
+    """Hold the worker's lock while the block runs; another process with the same worker
+    id is refused (RuntimeError). The file is removed when the block ends; after a kill it
+    stays behind, unlocked, until `sweep_worker_locks` removes it."""
+    path = _worker_lock_path(worker_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(f"a worker with the id {worker_id!r} is running") from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # a sweep removed the file between open and lock: take the new one
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)  # releases the lock
+
+
+def worker_alive(worker_id: str) -> bool:
+    """Whether the worker of this id is running: it holds its lock. Checkers take a shared
+    lock for an instant, so two checkers never mistake each other for a worker."""
+    if not worker_id:
+        return False
+    try:
+        fd = os.open(_worker_lock_path(worker_id), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def sweep_worker_locks() -> int:
+    """Remove the lock files that killed workers left behind; returns how many."""
+    folder = Path(settings.VAR_DIR) / "workers"
+    removed = 0
+    for path in folder.glob("*.lock") if folder.is_dir() else []:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live worker's
+        else:
+            path.unlink(missing_ok=True)  # under our lock: a starting worker re-opens it
+            removed += 1
+        finally:
+            os.close(fd)
+    return removed

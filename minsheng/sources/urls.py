@@ -12,8 +12,8 @@ urlpatterns = [
         views.upload_progress_fragment,
         name="upload_progress_fragment",
     ),
-    path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
-    path("batches/<int:pk>/report.xlsx", views.batch_report, name="batch_report"),
+    path("batches/<id:pk>/", views.batch_detail, name="batch_detail"),
+    path("batches/<id:pk>/report.xlsx", views.batch_report, name="batch_report"),
     path("reviews/", views.review_list, name="review_list"),
-    path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
+    path("reviews/<id:pk>/", views.review_detail, name="review_detail"),
 ]

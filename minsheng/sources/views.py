@@ -13,17 +13,19 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
-from minsheng.accounts.roles import CITY_STAFF, Role
 from minsheng.audit.actions import deny, record_event
 from minsheng.audit.models import EventType
 from minsheng.catalogue import registry
@@ -33,6 +35,14 @@ from minsheng.ui import StyledFormMixin
 
 from . import progress
 from . import report as rpt
+from .access import (
+    access_batch,
+    access_imports,
+    access_review,
+    access_review_queue,
+    may_decide_review,
+)
+from .actions import do_decide_review
 from .models import Batch, LinkReview, QuarantinedRow, ReviewStatus, fact_model
 from .signals import upload_received
 
@@ -41,18 +51,8 @@ QUARANTINE_PAGE = 50
 REVIEW_PAGE = 50
 UPLOAD_SUFFIXES = (".csv", ".xlsx")
 
-CLERKS = frozenset({Role.DISTRICT_CLERK, Role.STREET_CLERK, Role.COMMUNITY_CLERK})
-# Who decides links: the city's business staff and the area clerks. Read-only users may
-# look at their area's queue; grid workers, administrators and supervision have no queue.
-REVIEW_DECIDERS = CITY_STAFF | CLERKS
-REVIEW_READERS = REVIEW_DECIDERS | {Role.VIEWER}
 
 SEX_LABELS = {"1": gettext_lazy("Male"), "2": gettext_lazy("Female")}
-
-
-def _city_staff_only(request, object_type: str, object_id: object = "") -> None:
-    if not request.user.is_city_staff:
-        deny(request, object_type, object_id)
 
 
 # -- upload ----------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def _save_upload(upload, token: str) -> Path:
 
 @login_required
 def upload(request):
-    _city_staff_only(request, "import_upload")
+    access_imports(request, "import_upload")
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         token = progress.new_token()
@@ -121,14 +121,68 @@ def upload(request):
     return render(request, "sources/upload.html", {"form": form})
 
 
+POLLED = frozenset({progress.QUEUED, progress.RUNNING, progress.INTERRUPTED})
+
+
+def _job(job_id: str) -> DBTaskResult | None:
+    if not job_id:
+        return None
+    try:
+        return (
+            DBTaskResult.objects.only("status", "worker_ids", "return_value")
+            .filter(pk=job_id)
+            .first()
+        )
+    except ValidationError:  # not a job id
+        return None
+
+
+def _job_status(state: dict) -> None:
+    """The status shown: the import job's state in the job table (queued, running, done,
+    failed), running split by whether its worker is alive; the progress file adds the
+    stage, the batch and the error the job wrote for the clerk."""
+    job = _job(state.get("job_id") or "")
+    if job is None:
+        # Not queued yet (the request is committing), or the job row was pruned after it
+        # ended (the file then says how); a job that vanished before it ended is lost.
+        if state.get("job_id") and state.get("status") not in (progress.DONE, progress.FAILED):
+            state["status"] = progress.FAILED
+            state["error"] = _("The import job was lost. Upload the file again.")
+        state["retry"] = False
+        return
+    state["retry"] = bool(job.worker_ids)  # READY again after an interrupted attempt
+    if job.status == TaskResultStatus.READY:
+        state["status"] = progress.QUEUED
+    elif job.status == TaskResultStatus.RUNNING:
+        alive = progress.worker_alive(job.worker_ids[-1] if job.worker_ids else "")
+        state["status"] = progress.RUNNING if alive else progress.INTERRUPTED
+    elif job.status == TaskResultStatus.SUCCESSFUL:
+        state["status"] = progress.DONE
+        state["batch_id"] = state.get("batch_id") or job.return_value
+    else:
+        state["status"] = progress.FAILED
+        if not state.get("error"):
+            # The job reported nothing: its worker was killed while running it, on the
+            # job's last allowed attempt (`minsheng worker` requeues earlier ones).
+            state["error"] = _(
+                "The import was interrupted: the background worker stopped while running "
+                "it, and nothing of it was kept. Upload the file again."
+            )
+
+
 def _progress_state(request, token: str) -> dict:
-    _city_staff_only(request, "import_progress", token)
+    access_imports(request, "import_progress", token)
     state = progress.read(token) if progress.valid_token(token) else None
     # Another user's upload is not theirs to watch: it names a file and its batch.
     if state is None or state.get("user_id") != request.user.pk:
         deny(request, "import_progress", token, not_found=True)
-    state["percent"] = round(100 * float(state.get("fraction") or 0))
+    _job_status(state)
+    fraction = {progress.DONE: 1.0, progress.QUEUED: 0.0}.get(
+        state["status"], float(state.get("fraction") or 0)
+    )
+    state["percent"] = round(100 * fraction)
     state["token"] = token
+    state["polling"] = state["status"] in POLLED
     batch = None
     if state.get("batch_id"):
         batch = Batch.objects.filter(pk=state["batch_id"]).first()
@@ -159,7 +213,7 @@ def _decorate(batch: Batch) -> Batch:
 @login_required
 def quality(request):
     """Per source its latest batches: one query for the batches, one for open reviews."""
-    _city_staff_only(request, "import_quality")
+    access_imports(request, "import_quality")
     latest = (
         Batch.objects.defer("warnings", "error", "sha256")
         .annotate(rank=Window(RowNumber(), partition_by=[F("source")], order_by=F("id").desc()))
@@ -203,8 +257,7 @@ def quality(request):
 
 @login_required
 def batch_detail(request, pk: int):
-    _city_staff_only(request, "batch", pk)
-    batch = _decorate(get_object_or_404(Batch, pk=pk))
+    batch = _decorate(access_batch(request, pk))
     page = Paginator(QuarantinedRow.objects.filter(batch=batch).order_by("row"), QUARANTINE_PAGE)
     page = page.get_page(request.GET.get("page"))
     shown = rpt.shown_rows(batch, page.object_list)
@@ -233,8 +286,7 @@ def batch_detail(request, pk: int):
 
 @login_required
 def batch_report(request, pk: int):
-    _city_staff_only(request, "batch_report", pk)
-    batch = get_object_or_404(Batch, pk=pk)
+    batch = access_batch(request, pk, object_type="batch_report")
     content = rpt.build_report(batch, request.user)
     record_event(
         EventType.EXPORT,
@@ -295,11 +347,6 @@ def _candidate_side(person, *, with_id: bool = False) -> dict:
     return side
 
 
-def _review_reader(request, object_id: object = "") -> None:
-    if request.user.role not in REVIEW_READERS:
-        deny(request, "link_review", object_id)
-
-
 class DecisionForm(forms.Form):
     # Classes set here: StyledFormMixin cannot style a Textarea (it has no input_type).
     decision = forms.ChoiceField(
@@ -320,7 +367,7 @@ class DecisionForm(forms.Form):
 
 @login_required
 def review_list(request):
-    _review_reader(request)
+    access_review_queue(request)
     status = request.GET.get("status", ReviewStatus.PENDING)
     if status not in ReviewStatus.values:
         status = ReviewStatus.PENDING
@@ -371,40 +418,22 @@ def review_list(request):
 
 @login_required
 def review_detail(request, pk: int):
-    _review_reader(request, pk)
-    review = (
-        LinkReview.objects.visible_to(request.user)
-        .select_related("candidate", "batch", "decided_by")
-        .filter(pk=pk)
-        .first()
-    )
-    if review is None:
-        # Outside the area and nonexistent look the same, so nothing is learnt from a 404.
-        deny(request, "link_review", pk, not_found=True)
-    may_decide = (
-        request.user.role in REVIEW_DECIDERS
-        and not request.user.is_read_only
-        and review.status == ReviewStatus.PENDING
-    )
+    review = access_review(request, pk, for_write=request.method == "POST")
+    may_decide = may_decide_review(request.user, review)
     form = DecisionForm(request.POST or None)
-    if request.method == "POST":
-        if not may_decide:
-            deny(request, "link_review", pk)
-        if form.is_valid():
-            from .actions import do_decide_review
-
-            try:
-                do_decide_review(
-                    review,
-                    confirm=form.cleaned_data["decision"] == "confirm",
-                    reason=form.cleaned_data["reason"],
-                    acting_user=request.user,
-                )
-            except ValueError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("The decision has been recorded."))
-                return redirect("sources:review_list")
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_decide_review(
+                review,
+                confirm=form.cleaned_data["decision"] == "confirm",
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The decision has been recorded."))
+            return redirect("sources:review_list")
     fact = fact_model(review.source).objects.filter(pk=review.fact_id).first()
     record_event(
         EventType.VIEW,

@@ -1,68 +1,61 @@
 """The upload page /sources/upload/ and its live progress page.
 
-The import runs in a background thread with its own database connection, so the tests
-that let it run are transactional: the thread must see the committed users.
+The import runs as a job of the database queue: the tests enqueue it for real by uploading
+and run the worker in-process (`minsheng worker --batch`), between two looks at the page.
+They are transactional: the job is enqueued when the upload's request commits.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
-from django.utils import translation
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from minsheng.audit.models import AuditEvent, EventType
-from minsheng.sources import progress, views
+from minsheng.sources import progress
 from minsheng.sources.models import Batch, BatchStatus
 
 URL = reverse("sources:upload")
 
 
-@pytest.fixture
-def imports(monkeypatch):
-    """The view's import threads, held back until the test has read the progress page.
-
-    The tests' in-memory SQLite shares one cache between connections, where a competing
-    write (the session save of a page view) fails at once instead of waiting as a file
-    database does; so the thread runs only while the test client stays off the database.
-    """
-    threads: list[threading.Thread] = []
-
-    def start_import(token, path, source, user_id):
-        thread = threading.Thread(
-            target=views.run_import,
-            args=(token, path, source, user_id, translation.get_language()),
-            daemon=True,
-        )
-        threads.append(thread)
-        return thread
-
-    monkeypatch.setattr(views, "start_import", start_import)
-    return threads
+def run_worker() -> None:
+    """Run the queued jobs in this process, as `minsheng worker --batch` does."""
+    call_command("worker", "--batch", "--interval", "0", verbosity=0)
 
 
-def wait_for(client, response, imports, seconds: float = 120.0):
-    """Follow the redirect to the progress page, let the import run, wait for it as the
-    fragment does (by its progress file), then fetch the fragment the browser shows last."""
+def fragment_of(token: str) -> str:
+    return reverse("sources:upload_progress_fragment", args=[token])
+
+
+def wait_for(client, response):
+    """Follow the redirect to the progress page, which shows the import queued and polls;
+    run the worker; then fetch the fragment the browser shows last."""
     assert response.status_code == 302, response.content[:500]
     page = client.get(response["Location"])
     assert page.status_code == 200
     state = page.context["state"]
-    fragment = reverse("sources:upload_progress_fragment", args=[state["token"]])
-    assert state["status"] == progress.RUNNING
-    assert f'hx-get="{fragment}"' in page.content.decode()
+    assert state["status"] == progress.QUEUED
+    assert f'hx-get="{fragment_of(state["token"])}"' in page.content.decode()
     assert 'hx-trigger="every 1s"' in page.content.decode()
-    thread = imports.pop()
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), "the import did not finish in time"
-    assert progress.read(state["token"])["status"] != progress.RUNNING
-    polled = client.get(fragment)
+    assert DBTaskResult.objects.get(pk=state["job_id"]).status == TaskResultStatus.READY
+    run_worker()
+    assert progress.read(state["token"])["status"] in (progress.DONE, progress.FAILED)
+    polled = client.get(fragment_of(state["token"]))
     assert polled.status_code == 200
     return polled
+
+
+def upload_veterans(client, synth_city, **fields):
+    path = next((Path(synth_city) / "exports").glob("va_veterans_*.xlsx"))
+    with path.open("rb") as f:
+        response = client.post(URL, {"file": f, "source": "", **fields})
+    assert response.status_code == 302, response.content[:500]
+    return path, response
 
 
 def test_it_offers_the_form_to_city_staff(cast, login, var_dir):
@@ -145,29 +138,32 @@ def test_it_stores_progress_atomically_and_refuses_odd_tokens(var_dir):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_shows_plainly_that_a_file_is_of_no_known_source(cast, login, var_dir, crypto, imports):
+def test_it_shows_plainly_that_a_file_is_of_no_known_source(cast, login, var_dir, crypto):
     # given city staff
     client = login(cast["city_staff"])
 
     # when they upload a CSV that no source declares
     upload = SimpleUploadedFile("notes.csv", "备注,日期\n你好,2026-01-01\n".encode())
-    done = wait_for(client, client.post(URL, {"file": upload}), imports)
+    done = wait_for(client, client.post(URL, {"file": upload}))
 
-    # then the import failed, the reason is shown, and no batch exists
-    assert done.context["state"]["status"] == progress.FAILED
+    # then the import and its job failed, the reason is shown, and no batch exists
+    state = done.context["state"]
+    assert state["status"] == progress.FAILED
+    assert DBTaskResult.objects.get(pk=state["job_id"]).status == TaskResultStatus.FAILED
     assert 'data-testid="error"' in done.content.decode()
-    assert "notes.csv" in done.context["state"]["error"]
+    assert "notes.csv" in state["error"]
+    assert "hx-trigger" not in done.content.decode()
     assert not Batch.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_shows_plainly_that_a_required_column_is_missing(cast, login, var_dir, crypto, imports):
+def test_it_shows_plainly_that_a_required_column_is_missing(cast, login, var_dir, crypto):
     # given city staff and a 公安 death file without its ID and name columns
     client = login(cast["city_staff"])
     upload = SimpleUploadedFile("gongan_death_20260301.csv", "死亡日期\n2026-01-01\n".encode())
 
     # when they upload it
-    done = wait_for(client, client.post(URL, {"file": upload}), imports)
+    done = wait_for(client, client.post(URL, {"file": upload}))
 
     # then the import failed with the file's problem, and the failed batch is linked
     state = done.context["state"]
@@ -178,16 +174,13 @@ def test_it_shows_plainly_that_a_required_column_is_missing(cast, login, var_dir
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_imports_a_synthetic_export_end_to_end(
-    cast, login, var_dir, crypto, synth_city, imports
-):
+def test_it_imports_a_synthetic_export_end_to_end(cast, login, var_dir, crypto, synth_city):
     # given city staff and the small city's 退役军人 export
-    path = next((Path(synth_city) / "exports").glob("va_veterans_*.xlsx"))
     client = login(cast["city_staff"])
 
-    # when they upload it with the source left on automatic and wait for the import
-    with path.open("rb") as f:
-        done = wait_for(client, client.post(URL, {"file": f, "source": ""}), imports)
+    # when they upload it with the source left on automatic and the worker runs the import
+    path, response = upload_veterans(client, synth_city)
+    done = wait_for(client, response)
 
     # then the batch is loaded, every row accounted for, and the page links its report
     state = done.context["state"]
@@ -195,7 +188,9 @@ def test_it_imports_a_synthetic_export_end_to_end(
     assert state["percent"] == 100
     batch = Batch.objects.get(pk=state["batch_id"])
     assert batch.source == "va_veterans" and batch.file_name == path.name
-    assert batch.status == BatchStatus.LOADED
+    assert batch.status == BatchStatus.LOADED and batch.archived
+    job = DBTaskResult.objects.get(pk=state["job_id"])
+    assert job.status == TaskResultStatus.SUCCESSFUL and job.return_value == batch.pk
     assert batch.rows_read > 0
     assert batch.rows_read == batch.rows_accepted + batch.rows_quarantined
     assert sum(batch.link_methods.values()) == batch.rows_accepted
@@ -207,6 +202,72 @@ def test_it_imports_a_synthetic_export_end_to_end(
 
     # and when the same file is uploaded again, nothing changes
     with path.open("rb") as f:
-        again = wait_for(client, client.post(URL, {"file": f, "source": "va_veterans"}), imports)
+        again = wait_for(client, client.post(URL, {"file": f, "source": "va_veterans"}))
     assert again.context["state"]["batch_id"] == batch.pk
     assert Batch.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_shows_an_import_whose_worker_died_and_runs_it_again(
+    cast, login, var_dir, crypto, synth_city
+):
+    # given an upload whose job a worker claimed and then died with (no lock held)
+    client = login(cast["city_staff"])
+    _path, response = upload_veterans(client, synth_city)
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    job = DBTaskResult.objects.get(pk=progress.read(token)["job_id"])
+    job.claim("killed-worker")
+    progress.running(token)
+    progress.reporter(token)("Linking to the person index", 0.35)
+
+    # when the clerk looks at the progress page
+    page = client.get(fragment_of(token))
+
+    # then it says the import was interrupted and keeps polling
+    assert page.context["state"]["status"] == progress.INTERRUPTED
+    html = page.content.decode()
+    assert 'data-testid="interrupted"' in html and 'hx-trigger="every 1s"' in html
+
+    # and when a worker starts, it runs the job again, to the end
+    run_worker()
+    done = client.get(fragment_of(token))
+    state = done.context["state"]
+    assert state["status"] == progress.DONE, state
+    job.refresh_from_db()
+    assert job.status == TaskResultStatus.SUCCESSFUL and len(job.worker_ids) == 2
+    assert Batch.objects.get(pk=state["batch_id"]).status == BatchStatus.LOADED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_shows_that_an_import_failed_with_its_worker_and_imports_it_uploaded_again(
+    cast, login, var_dir, crypto, synth_city
+):
+    # given an upload whose job has had its last allowed attempt killed
+    client = login(cast["city_staff"])
+    _path, response = upload_veterans(client, synth_city)
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    job = DBTaskResult.objects.get(pk=progress.read(token)["job_id"])
+    for n in range(3):
+        job.claim(f"killed-worker-{n}")
+
+    # when a worker starts and the clerk looks at the progress page
+    run_worker()
+    page = client.get(fragment_of(token))
+
+    # then the job failed, the page says why, stops polling and offers a new upload
+    job.refresh_from_db()
+    assert job.status == TaskResultStatus.FAILED
+    assert job.exception_class_path == "minsheng.pipeline.worker.WorkerLost"
+    state = page.context["state"]
+    assert state["status"] == progress.FAILED
+    assert "Upload the file again" in state["error"] or "请重新上传" in state["error"]
+    html = page.content.decode()
+    assert "hx-trigger" not in html and reverse("sources:upload") in html
+
+    # and when the clerk uploads the same file again, it is imported cleanly
+    _path, again = upload_veterans(client, synth_city)
+    done = wait_for(client, again)
+    assert done.context["state"]["status"] == progress.DONE
+    batch = Batch.objects.get()
+    assert batch.status == BatchStatus.LOADED and batch.archived
+    assert batch.rows_read == batch.rows_accepted + batch.rows_quarantined
