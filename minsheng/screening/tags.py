@@ -1,18 +1,29 @@
 """The portrait's tags: who holds which tag of `tags.toml`, stored in
 screening_residenttag and recomputed set-wise (one DELETE and one INSERT … SELECT per tag,
-never a Python loop over residents)."""
+never a Python loop over residents).
+
+A tag says what its rule's items hold, so it shows those items as plainly as the profile's
+own rows would: a tag whose rule reads a sensitive item (低保 reads assistance.dibao, 残疾人
+disability.disabled) carries those items in `PersonTag.reveals`, and the portrait shows it
+only to whoever may see those items unmasked (screening.receivers).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from minsheng.catalogue import dictionary
+
 from . import catalog, engine
 from .models import ResidentTag
+from .rulelang import compile_rule
 
 # Bootstrap colour per tag group; a group not listed is grey.
 GROUP_STYLES = {
@@ -80,6 +91,28 @@ def recompute_tags(person_ids: list[int] | None = None) -> dict[str, int]:
     return counts
 
 
+def sensitive_items(codes: Iterable[str]) -> frozenset[str]:
+    """The codes among `codes` whose item the profile masks (sensitivity 3 or 4). A code the
+    dictionary does not know counts as sensitive: masking fails closed."""
+    out = set()
+    for code in codes:
+        try:
+            if dictionary.item(code).sensitive:
+                out.add(code)
+        except KeyError:
+            out.add(code)
+    return frozenset(out)
+
+
+@cache
+def tag_items() -> dict[str, frozenset[str]]:
+    """Tag code → the dictionary items its rule reads (the compiler lists them)."""
+    return {
+        t.code: compile_rule(t.rule, pg=False, as_of=date(2000, 1, 1), rule=t.code).items
+        for t in catalog.tags()
+    }
+
+
 @dataclass(frozen=True)
 class PersonTag:
     code: str
@@ -88,6 +121,8 @@ class PersonTag:
     style: str
     description: str
     computed_at: datetime
+    # the sensitive items holding the tag shows (masked items must not show through it)
+    reveals: frozenset[str] = field(default_factory=frozenset)
 
 
 def person_tags(person_id: int) -> list[PersonTag]:
@@ -102,6 +137,7 @@ def person_tags(person_id: int) -> list[PersonTag]:
             style=GROUP_STYLES.get(t.group, "secondary"),
             description=t.description_zh,
             computed_at=stored[t.code],
+            reveals=sensitive_items(tag_items()[t.code]),
         )
         for t in catalog.tags()
         if t.code in stored

@@ -4,6 +4,13 @@ the archive, newest first, for the portrait on the profile page.
 Only what a clerk needs to see what happened when: matters and results, registrations,
 issue and approval dates. No ID, card or certificate numbers, no amounts, no disability
 type or grade (those are sensitive in the dictionary and masked on the page).
+
+An event still tells what its source holds: a 低保 approval says assistance.dibao is true, a
+disability certificate disability.disabled. Every event carries in `reveals` the dictionary
+items it shows: its reader's (`REVEALS`), and for a 免申即享 event or a handling-log matter
+naming a policy, the items of that policy's rule (a 城乡居民养老保险代缴 delivery says the
+person is 低保, 特困 or severely disabled). The portrait shows an event whose items are
+sensitive only to whoever sees those values unmasked (screening.receivers).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from django.utils.translation import gettext as _
 
 from minsheng.catalogue import registry
 from minsheng.sources.models import fact_model
+
+from .rulelang import RuleError, compile_rule
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +187,55 @@ def _disability(pid, user):
             yield r["issue_date"], "disability", _("Disability certificate issued"), ""
 
 
+# Source → the dictionary items an event read from it shows (the event's existence and the
+# fields it prints). Handling-log matters and benefit events add their policy's items.
+REVEALS: dict[str, frozenset[str]] = {
+    "rs_handling_log": frozenset(),
+    "rs_pension": frozenset(
+        {
+            "benefits.pension_type",
+            "benefits.pension_start",
+            "benefits.last_certification_date",
+            "benefits.certification_method",
+        }
+    ),
+    "rs_employment": frozenset(
+        {
+            "unemployment.registered",
+            "unemployment.registration_date",
+            "unemployment.reason",
+            "employment.form",
+            "employment.employer",
+        }
+    ),
+    "rs_insurance": frozenset({"insurance.employee_pension_first_date"}),
+    "sbk_card": frozenset({"card.has_card", "card.issue_date", "card.generation", "card.status"}),
+    "mz_assistance": frozenset(
+        {
+            "assistance.dibao",
+            "assistance.tekun",
+            "assistance.dibao_edge",
+            "assistance.status",
+            "assistance.start_date",
+        }
+    ),
+    "edu_graduates": frozenset(
+        {
+            "education.graduation_date",
+            "education.school",
+            "education.major",
+            "education.level",
+        }
+    ),
+    "va_veterans": frozenset(
+        {"veterans.veteran", "veterans.discharge_date", "veterans.resettlement"}
+    ),
+    "cl_disability": frozenset({"disability.disabled"}),
+}
+# An event of the benefits module naming no known policy: it may show anything a policy
+# reads, so it is treated as showing an item the dictionary does not know (masked).
+UNATTRIBUTED = "benefits.unattributed_event"
+
 READERS = {
     "rs_handling_log": _handling,
     "rs_pension": _pension,
@@ -189,6 +247,42 @@ READERS = {
     "va_veterans": _veteran,
     "cl_disability": _disability,
 }
+
+
+_POLICY_ITEMS: list[tuple[tuple[str, ...], frozenset[str]]] = []
+
+
+def _policy_items() -> list[tuple[tuple[str, ...], frozenset[str]]] | None:
+    """[(names a policy goes by: its name and its benefit's kind, the items its rule
+    reads)] for each 免申即享 policy, or None without the benefits module (then asked again
+    next time: only a successful load is kept)."""
+    if _POLICY_ITEMS:
+        return _POLICY_ITEMS
+    try:
+        module = importlib.import_module("minsheng.benefits.policies")
+        policies = module.policies()
+    except (ImportError, ValueError):
+        return None
+    out = []
+    for p in policies:
+        try:
+            items = compile_rule(p.rule_text(), pg=False, as_of=date(2000, 1, 1), rule=p.code).items
+        except (RuleError, KeyError, ValueError):
+            items = frozenset({UNATTRIBUTED})
+        names = tuple(n for n in (p.name_zh, getattr(p, "benefit_kind", "")) if n)
+        out.append((names, items))
+    _POLICY_ITEMS[:] = out
+    return _POLICY_ITEMS
+
+
+def policy_reveals(text: str, *, unattributed: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The items of every policy that `text` (an event's title) names; `unattributed` when
+    it names none."""
+    policies = _policy_items()
+    if policies is None:
+        return unattributed
+    found = [items for names, items in policies if any(n in text for n in names)]
+    return frozenset().union(*found) if found else unattributed
 
 
 def _benefit_events(person_id: int) -> list[dict]:
@@ -211,14 +305,18 @@ def _benefit_events(person_id: int) -> list[dict]:
                 "detail": str(e.get("detail", "") or ""),
                 "source": e.get("source", "benefits"),
                 "source_label": e.get("source_label", _("Benefits")),
+                "reveals": policy_reveals(
+                    str(e.get("title", "")), unattributed=frozenset({UNATTRIBUTED})
+                ),
             }
         )
     return out
 
 
 def service_events(person_id: int, user=None) -> list[dict]:
-    """[{date, kind, title, detail, source, source_label}] newest first: one query per
-    source at most. With `user`, only facts that user may see (area scope)."""
+    """[{date, kind, title, detail, source, source_label, reveals}] newest first: one query
+    per source at most. With `user`, only facts that user may see (area scope). `reveals`
+    names the dictionary items the event shows (see the module docstring)."""
     seen = set()
     events = []
     for source, read in READERS.items():
@@ -237,6 +335,8 @@ def service_events(person_id: int, user=None) -> list[dict]:
                     "detail": detail,
                     "source": source,
                     "source_label": registry.label(source),
+                    "reveals": REVEALS[source]
+                    | (policy_reveals(str(title)) if source == "rs_handling_log" else frozenset()),
                 }
             )
     events += _benefit_events(person_id)

@@ -27,11 +27,14 @@ import polars as pl
 from minsheng.lib import idcard
 
 __all__ = [
+    "COMPOUND_SURNAMES",
     "LINK_WEIGHT",
     "LINK_MARGIN",
     "REVIEW_WEIGHT",
     "WITHIN_WEIGHT",
     "baseline",
+    "compatible",
+    "given_name",
     "INDEX_SCHEMA",
     "evaluate",
     "link_batch",
@@ -118,14 +121,109 @@ def _char_pinyin(chars: Iterable[str]) -> None:
 
 
 def _with_pinyin(df: pl.DataFrame) -> pl.DataFrame:
-    """Add `name_py`: the toneless pinyin of `name`, computed once per distinct name."""
+    """Add `name_py`: the toneless pinyin of `name`, and the two sound lists `compatible`
+    compares, `given_py` (of `given_name`) and `whole_py` (of the name without spaces and
+    dots), one syllable per character; all computed once per distinct name."""
     names = df["name"].drop_nulls().unique().to_list()
     _char_pinyin({c for n in names for c in n})
-    table = pl.DataFrame(
-        {"name": names, "name_py": [" ".join(_PINYIN[c] for c in n) for n in names]},
-        schema={"name": pl.String, "name_py": pl.String},
+    table = pl.DataFrame({"name": names}, schema={"name": pl.String}).with_columns(
+        given=given_name(pl.col("name")), whole=_bare_name(pl.col("name"))
+    )
+    table = table.select(
+        "name",
+        name_py=pl.Series([" ".join(_PINYIN[c] for c in n) for n in names], dtype=pl.String),
+        given_py=pl.Series(
+            [[_PINYIN[c] for c in g] for g in table["given"].to_list()],
+            dtype=pl.List(pl.String),
+        ),
+        whole_py=pl.Series(
+            [[_PINYIN[c] for c in w] for w in table["whole"].to_list()],
+            dtype=pl.List(pl.String),
+        ),
     )
     return df.join(table, on="name", how="left", maintain_order="left")
+
+
+# Two-character surnames: a name that starts with one of these (and is longer than it)
+# has the rest as its given name. Ambiguous cases (东方红 may be 东 + 方红) are read as the
+# compound surname; both sides of a comparison are read the same way, so this only matters
+# when the two spellings differ in the first two characters.
+COMPOUND_SURNAMES = (
+    "欧阳",
+    "司马",
+    "诸葛",
+    "上官",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "轩辕",
+    "令狐",
+    "端木",
+    "独孤",
+    "南宫",
+    "西门",
+    "呼延",
+    "万俟",
+    "澹台",
+    "公冶",
+    "濮阳",
+    "淳于",
+    "申屠",
+    "钟离",
+    "赫连",
+    "拓跋",
+    "司空",
+    "闻人",
+    "太史",
+    "仲孙",
+    "宗政",
+    "百里",
+    "东郭",
+    "左丘",
+    "公羊",
+    "梁丘",
+    "巫马",
+    "漆雕",
+    "乐正",
+)
+# The separator of transliterated (Uyghur, Kazakh, ...) names and the characters clerks
+# type for it.
+_DOTS = r"[·•・‧∙⋅﹒．.]"
+
+
+def _bare_name(name: pl.Expr) -> pl.Expr:
+    """`name` without whitespace (incl. U+3000) and name dots."""
+    return name.str.replace_all(r"\s+", "").str.replace_all(_DOTS, "")
+
+
+def given_name(name: pl.Expr) -> pl.Expr:
+    """The given name: `name` without its surname, whitespace ignored.
+
+    A name with a middle dot (买买提·艾力, a transliterated minority name) has no surname
+    in the Han sense; its first part is the person's own name (the rest is usually the
+    father's name), so the part before the first dot is taken. Otherwise the surname is
+    the first character, or the first two when the name starts with one of
+    COMPOUND_SURNAMES and is longer than it (欧阳明 → 明, but 欧阳 → 阳). Names of peoples
+    who write no surname and no dot (巴特尔) are read like Han names, which is harmless for
+    a comparison: both sides lose the same first character. A one-character name gives
+    an empty given name; a null name gives null.
+    """
+    flat = name.str.replace_all(r"\s+", "")
+    dotted = flat.str.contains(_DOTS)
+    compound = flat.str.slice(0, 2).is_in(COMPOUND_SURNAMES) & (flat.str.len_chars() > 2)
+    return (
+        pl.when(dotted)
+        .then(flat.str.extract(f"^(.*?){_DOTS}", 1))
+        .when(compound)
+        .then(flat.str.slice(2))
+        .otherwise(flat.str.slice(1))
+    )
 
 
 def _agree(left: str, right: str) -> pl.Expr:
@@ -133,6 +231,56 @@ def _agree(left: str, right: str) -> pl.Expr:
     return (
         pl.col(left).is_null() | pl.col(right).is_null() | (pl.col(left) == pl.col(right))
     ).fill_null(True)
+
+
+def compatible(left: str, right: str) -> pl.Expr:
+    """The linkage guard: False where two records cannot be the same person.
+
+    Reads `{prefix}birth_date`, `{prefix}sex`, `{prefix}given_py` and `{prefix}whole_py`
+    (see `_with_pinyin`) for `left` and `right` as column-name prefixes ("" for none).
+    A pair is incompatible, whatever its phone, address or match weight, when
+
+    - both birth dates are known and they differ by more than one digit of YYYYMMDD (a
+      typo) and are not a day/month swap (1990-03-05 / 1990-05-03);
+    - both sexes are known and differ;
+    - both names are known and their given names (`given_name`) share no character,
+      or, where either given name is empty, the whole names share none. Characters
+      are compared by sound, as everywhere else in linkage (toneless pinyin, front and
+      back nasals merged): 张伟 / 张玮 / 張偉 share 伟.
+
+    A blank on either side is no evidence against. The guard keeps father and son who share
+    a phone and a flat apart, and keeps such pairs out of the review queue too: every
+    non-exact link and every within-batch merge must pass it. Exact ID links do not
+    (`_agree` decides those, and a disagreement there is an id_conflict).
+    """
+
+    def c(prefix: str, name: str) -> pl.Expr:
+        return pl.col(f"{prefix}{name}")
+
+    bl, br = c(left, "birth_date"), c(right, "birth_date")
+    dl, dr = bl.dt.strftime("%Y%m%d"), br.dt.strftime("%Y%m%d")
+    digits_off = pl.sum_horizontal(
+        (dl.str.slice(i, 1) != dr.str.slice(i, 1)).cast(pl.Int8) for i in range(8)
+    )
+    swapped = (
+        (bl.dt.year() == br.dt.year())
+        & (bl.dt.month() == br.dt.day())
+        & (bl.dt.day() == br.dt.month())
+    )
+    birth_ok = bl.is_null() | br.is_null() | (digits_off <= 1) | swapped
+    sex_ok = (
+        c(left, "sex").is_null() | c(right, "sex").is_null() | (c(left, "sex") == c(right, "sex"))
+    )
+
+    def shared(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+        return a.list.set_intersection(b).list.len() > 0
+
+    gl, gr = c(left, "given_py"), c(right, "given_py")
+    wl, wr = c(left, "whole_py"), c(right, "whole_py")
+    no_name = wl.list.len().fill_null(0).eq(0) | wr.list.len().fill_null(0).eq(0)
+    no_given = gl.list.len().fill_null(0).eq(0) | gr.list.len().fill_null(0).eq(0)
+    name_ok = no_name | pl.when(no_given).then(shared(wl, wr)).otherwise(shared(gl, gr))
+    return birth_ok.fill_null(True) & sex_ok.fill_null(True) & name_ok.fill_null(True)
 
 
 # -- addresses ---------------------------------------------------------------------------------
@@ -174,8 +322,9 @@ def _repair(
     recs: pl.DataFrame, known: pl.DataFrame, blind_index: Callable[[str], str]
 ) -> pl.DataFrame:
     """rid → person for rows whose broken ID has exactly one repair candidate on file that
-    agrees on name, birth date and sex. `known` is id_hash, person_id, name_py, sex,
-    birth_date of everyone a candidate may point at."""
+    agrees on name, birth date and sex (and so passes `compatible`). `known` is id_hash,
+    person_id, name_py, given_py, whole_py, sex, birth_date of everyone a candidate may
+    point at."""
     broken = recs.filter(pl.col("id_error").is_in(_REPAIRABLE) & pl.col("id_raw").is_not_null())
     if broken.is_empty() or known.is_empty():
         return pl.DataFrame(schema={"rid": pl.Int64, "person_id": pl.Int64})
@@ -197,13 +346,21 @@ def _repair(
     # A candidate on file counts once per raw value, whatever the person's attributes.
     hits = cands.group_by("id_raw").agg(pl.col("person_id").n_unique().alias("n"), pl.all().first())
     hits = hits.filter(pl.col("n") == 1).select(
-        "id_raw", "person_id", k_py="name_py", k_sex="sex", k_birth="birth_date"
+        "id_raw",
+        "person_id",
+        k_py="name_py",
+        k_sex="sex",
+        k_birth_date="birth_date",
+        k_given_py="given_py",
+        k_whole_py="whole_py",
     )
     out = broken.join(hits, on="id_raw", how="inner").filter(
         pl.col("name_py").is_not_null()
         & (pl.col("name_py") == pl.col("k_py")).fill_null(False)
         & _agree("sex", "k_sex")
-        & _agree("birth_date", "k_birth")
+        & _agree("birth_date", "k_birth_date")
+        # Implied by the three above today; kept so every non-exact link passes the guard.
+        & compatible("", "k_")
     )
     return out.select("rid", "person_id")
 
@@ -427,6 +584,62 @@ def _components(nodes: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
         label = new
 
 
+# The columns `compatible` reads, per side.
+_GUARD = ("sex", "birth_date", "given_py", "whole_py")
+
+
+def _clusters(rows: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """Rows of one batch (rid and the _GUARD columns) grouped into persons along the
+    scored `edges` (l, r, w) between them: n (rid) → c (the smallest rid of its group).
+
+    An edge between two incompatible rows is dropped. Two incompatible rows could still
+    meet through a third with blanks (sex 1, blank, sex 2), so a component holding an
+    incompatible pair is regrouped greedily, strongest edge first (ties by rid): two groups
+    merge only when every pair across them is compatible."""
+
+    def side(prefix: str) -> pl.DataFrame:
+        return rows.select(
+            pl.col("rid").alias(prefix), *(pl.col(c).alias(f"{prefix}_{c}") for c in _GUARD)
+        )
+
+    def guarded(pairs: pl.DataFrame) -> pl.DataFrame:
+        return pairs.join(side("l"), on="l").join(side("r"), on="r")
+
+    edges = guarded(edges).filter(compatible("l_", "r_")).select("l", "r", "w")
+    comp = _components(rows["rid"].sort(), edges)
+    grouped = comp.filter(pl.len().over("c") > 1)
+    pairs = (
+        grouped.join(grouped, on="c", suffix="_b")
+        .filter(pl.col("n") < pl.col("n_b"))
+        .select(l="n", r="n_b", c="c")
+    )
+    clashes = guarded(pairs).filter(~compatible("l_", "r_")).select("l", "r", "c")
+    if clashes.is_empty():
+        return comp
+    # A Python loop over the few components that need it (a handful of rows each).
+    bad = comp.filter(pl.col("c").is_in(clashes["c"].implode()))["n"]
+    forbidden = set(clashes.select("l", "r").iter_rows())
+    group = {n: n for n in bad.to_list()}
+    members = {n: [n] for n in group}
+    todo = edges.filter(pl.col("l").is_in(bad.implode())).sort(
+        ["w", "l", "r"], descending=[True, False, False]
+    )
+    for left, right, _w in todo.iter_rows():
+        a, b = group[left], group[right]
+        if a == b or any(
+            (min(x, y), max(x, y)) in forbidden for x in members[a] for y in members[b]
+        ):
+            continue
+        keep, gone = min(a, b), max(a, b)
+        for x in members[gone]:
+            group[x] = keep
+        members[keep] += members.pop(gone)
+    fixed = pl.DataFrame(
+        {"n": list(group), "g": list(group.values())}, schema={"n": pl.Int64, "g": pl.Int64}
+    )
+    return comp.join(fixed, on="n", how="left").select("n", c=pl.coalesce("g", "c"))
+
+
 # -- the batch ---------------------------------------------------------------------------------
 
 
@@ -506,11 +719,15 @@ def link_batch(
     # 3. Broken IDs one typo away from exactly one agreeing person.
     repair_pool = pl.concat(
         [
-            known.select("id_hash", "person_id", "name_py", "sex", "birth_date"),
+            known.select(
+                "id_hash", "person_id", "name_py", "given_py", "whole_py", "sex", "birth_date"
+            ),
             batch_persons.select(
                 "id_hash",
                 person_id=-pl.col("new_key"),
                 name_py="name_py",
+                given_py="given_py",
+                whole_py="whole_py",
                 sex="sex",
                 birth_date="birth_date",
             ),
@@ -606,6 +823,8 @@ def _probabilistic(
                 "person_id",
                 "name",
                 "name_py",
+                "given_py",
+                "whole_py",
                 "sex",
                 "birth_date",
                 "phone_hash",
@@ -616,6 +835,8 @@ def _probabilistic(
                 person_id=-pl.col("new_key"),
                 name="name",
                 name_py="name_py",
+                given_py="given_py",
+                whole_py="whole_py",
                 sex="sex",
                 birth_date="birth_date",
                 phone_hash="phone_hash",
@@ -644,6 +865,14 @@ def _probabilistic(
         pairs = pairs.with_columns(
             rid=pl.col("uid_l").str.slice(1).cast(pl.Int64),
             pid=pl.col("uid_r").str.slice(1).cast(pl.Int64),
+        )
+        # The guard: a candidate that cannot be this person is dropped before ranking, so
+        # it is neither linked, nor sent to review, nor a runner-up.
+        pairs = (
+            pairs.join(left.select("rid", *_GUARD), on="rid", how="left")
+            .join(right.select("pid", *(pl.col(c).alias(f"r_{c}") for c in _GUARD)), on="pid")
+            .filter(compatible("", "r_"))
+            .select("rid", "pid", "match_weight")
         )
         ranked = pairs.sort(["rid", "match_weight", "pid"], descending=[False, True, False])
         best = ranked.group_by("rid", maintain_order=True).agg(
@@ -681,7 +910,7 @@ def _probabilistic(
 
     if not todo.is_empty():
         # The leftovers that match nobody: one new person per cluster of rows.
-        edges = pl.DataFrame(schema={"l": pl.Int64, "r": pl.Int64})
+        edges = pl.DataFrame(schema={"l": pl.Int64, "r": pl.Int64, "w": pl.Float64})
         if todo.height > 1:
             within = _score(
                 todo,
@@ -692,8 +921,9 @@ def _probabilistic(
             edges = within.select(
                 l=pl.col("uid_l").str.slice(1).cast(pl.Int64),
                 r=pl.col("uid_r").str.slice(1).cast(pl.Int64),
+                w="match_weight",
             )
-        comp = _components(todo["rid"].sort(), edges)
+        comp = _clusters(todo.select("rid", *_GUARD), edges)
         keys = comp.select("c").unique().sort("c").with_row_index("k", offset=key_base + 1)
         comp = comp.join(keys, on="c").select(rid="n", new_key=pl.col("k").cast(pl.Int64))
         out.append(

@@ -22,11 +22,12 @@ from django.utils.translation import gettext_lazy
 from minsheng.catalogue import registry
 from minsheng.keys import provider
 from minsheng.lib.masking import mask_id, mask_name, mask_phone
+from minsheng.lib.spreadsheet import write_xlsx_row
 
 from .models import Batch, LinkMethod, QuarantinedRow, encrypted
 from .validate import REASONS
 
-# The parser's reason texts (parse.REASONS), repeated literally so they are translated.
+# The parser's reason texts (validate.REASONS), repeated literally so they are translated.
 REASON_LABELS = {
     "blank_row": gettext_lazy("the row is empty"),
     "malformed_row": gettext_lazy("the row does not have the file's shape"),
@@ -36,6 +37,7 @@ REASON_LABELS = {
     "no_identifying_data": gettext_lazy(
         "no usable ID number and no name: the row cannot be linked"
     ),
+    "too_long": gettext_lazy("the value is too long or too large for its column"),
 }
 
 CONFLICT_LABELS = {
@@ -208,7 +210,10 @@ def _when(value) -> str:
 
 
 def build_report(batch: Batch, user) -> bytes:
-    """The XLSX batch report; every sheet's header names who exported it (watermark)."""
+    """The XLSX batch report; every sheet's header names who exported it (watermark).
+
+    Every cell goes through `write_xlsx_row`: file names and quarantined raw values come
+    from the department's file, and a value such as =HYPERLINK(…) must stay text."""
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True})
     bold = book.add_format({"bold": True})
@@ -223,21 +228,20 @@ def build_report(batch: Batch, user) -> bytes:
         # The header row is row 0 so the figures can be read back as a table; the
         # watermark goes into the printed page header.
         ws.set_header(f"&L{mark.replace('&', '&&')}")
-        ws.write_row(0, 0, header, bold)
+        write_xlsx_row(ws, 0, 0, header, bold)
         ws.freeze_panes(1, 0)
         return ws
 
     ws = sheet(_("Summary"), [_("Item"), _("Value")])
     rows = summary_rows(batch) + [(_("Exported by"), mark)]
     for i, (label, value) in enumerate(rows, start=1):
-        ws.write(i, 0, label)
-        ws.write(i, 1, value)
+        write_xlsx_row(ws, i, 0, [label, value])
     ws.set_column(0, 0, 36)
     ws.set_column(1, 1, 48)
 
     ws = sheet(_("By reason"), [_("Reason code"), _("Reason"), _("Rows")])
     for i, r in enumerate(reason_rows(batch), start=1):
-        ws.write_row(i, 0, [r["code"], r["label"], r["rows"]])
+        write_xlsx_row(ws, i, 0, [r["code"], r["label"], r["rows"]])
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 56)
 
@@ -246,14 +250,14 @@ def build_report(batch: Batch, user) -> bytes:
     )
     rows_qs = QuarantinedRow.objects.filter(batch=batch).order_by("row")
     for i, r in enumerate(shown_rows(batch, rows_qs.iterator(chunk_size=2000)), start=1):
-        ws.write_row(i, 0, [batch.file_name, r.row, r.column, r.value, r.reason])
+        write_xlsx_row(ws, i, 0, [batch.file_name, r.row, r.column, r.value, r.reason])
     ws.set_column(0, 0, 28)
     ws.set_column(2, 3, 24)
     ws.set_column(4, 4, 56)
 
     ws = sheet(_("Link methods"), [_("Method"), _("Link method"), _("Rows"), _("Share (%)")])
     for i, r in enumerate(link_method_rows(batch), start=1):
-        ws.write_row(i, 0, [r["method"], r["label"], r["rows"], r["percent"]])
+        write_xlsx_row(ws, i, 0, [r["method"], r["label"], r["rows"], r["percent"]])
     ws.set_column(1, 1, 28)
 
     book.close()

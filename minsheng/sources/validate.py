@@ -16,13 +16,14 @@ from pathlib import Path
 
 import polars as pl
 
+from minsheng.catalogue import dictionary
 from minsheng.catalogue.codes import code_map
-from minsheng.catalogue.registry import Source
+from minsheng.catalogue.registry import Column, Source
 
 from . import normalise as nz
 from .mapping import Mapped
 
-__all__ = ["ID_WARNINGS", "REASONS", "ParsedFile", "reasons_table", "validate"]
+__all__ = ["ID_WARNINGS", "REASONS", "ParsedFile", "column_limits", "reasons_table", "validate"]
 
 REASONS = {
     "blank_row": "the row is empty",
@@ -31,7 +32,22 @@ REASONS = {
     "missing_required": "a required value is missing",
     "bad_uscc": "the unified social credit code fails its GB 32100 check",
     "no_identifying_data": "no usable ID number and no name: the row cannot be linked",
+    "too_long": "the value is too long or too large for its column",
 }
+
+# What the tables a row is written to can hold. PostgreSQL refuses a longer value, and with
+# it the load of the whole file (SQLite would keep it), so such a row is quarantined
+# instead (`too_long`). The fact tables (sources.models._fields_for): a name varchar(64),
+# sex varchar(1), a USCC varchar(32), a code's mapped value `<column>_code` varchar(16), an
+# amount numeric(16, 2); the person index takes the name and sex from the same values.
+# The archive (residents.models) holds the integer items as int4 and the amount items as
+# numeric(14, 2), so a column feeding one is held to that too, or the archive refresh fails.
+# A test holds these figures equal to the models'.
+TEXT_LIMITS = {"name": 64, "sex": 1, "uscc": 32}
+CODE_LIMIT = 16
+FACT_DECIMAL_DIGITS = 14  # integer digits of numeric(16, 2)
+ARCHIVE_DECIMAL_DIGITS = 12  # integer digits of numeric(14, 2)
+ARCHIVE_INTEGER_MAX = 2**31 - 1
 
 # ID errors that leave the ID usable: the value is kept, linkage confirms it.
 ID_WARNINGS = frozenset({"float_precision_suspect"})
@@ -82,6 +98,38 @@ class _Built:
     warnings: list[tuple[str, pl.Expr]]
 
 
+def column_limits(col: Column) -> dict[str, int]:
+    """What one column's values may reach: `chars` (characters of the value), `code_chars`
+    (characters of its mapped code), `digits` (integer digits of an amount), `max` (the
+    magnitude of an integer). Empty when the tables hold anything the column parses to."""
+    item = dictionary.item(col.item) if col.item else None
+    limits: dict[str, int] = {}
+    if col.kind in TEXT_LIMITS:
+        limits["chars"] = TEXT_LIMITS[col.kind]
+    if col.kind == "code" and code_map(col):
+        limits["code_chars"] = CODE_LIMIT
+    if col.kind == "decimal":
+        archived = item is not None and item.type == "decimal" and not item.encrypted
+        limits["digits"] = ARCHIVE_DECIMAL_DIGITS if archived else FACT_DECIMAL_DIGITS
+    if col.kind == "integer" and item is not None and item.type == "integer":
+        limits["max"] = ARCHIVE_INTEGER_MAX
+    return limits
+
+
+def _too_long(col: Column, value: pl.Expr, coded: pl.Expr | None) -> pl.Expr | None:
+    limits = column_limits(col)
+    failed = []
+    if "chars" in limits:
+        failed.append(value.str.len_chars() > limits["chars"])
+    if "code_chars" in limits and coded is not None:
+        failed.append(coded.str.len_chars() > limits["code_chars"])
+    if "digits" in limits:
+        failed.append(value.abs() >= 10 ** limits["digits"])
+    if "max" in limits:
+        failed.append(value.abs() > limits["max"])
+    return pl.any_horizontal(failed) if failed else None
+
+
 def _build(src: Source, present: set[str]) -> _Built:
     b = _Built([], [], [])
     for col in src.columns:
@@ -92,6 +140,7 @@ def _build(src: Source, present: set[str]) -> _Built:
         raw = pl.col(f"raw:{name}")
         has_raw = nz.blank_to_null(raw).is_not_null()
         kind = col.kind
+        coded = None
         if kind == "id":
             continue  # done per distinct value in _apply_ids
         if kind == "name":
@@ -134,6 +183,9 @@ def _build(src: Source, present: set[str]) -> _Built:
                 b.checks.append(("bad_uscc", name, ~nz.uscc_valid(raw)))
             else:
                 b.checks.append(("missing_required", name, value.is_null()))
+        too_long = _too_long(col, value, coded)
+        if too_long is not None:
+            b.checks.append(("too_long", name, too_long))
     return b
 
 
