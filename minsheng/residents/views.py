@@ -551,7 +551,7 @@ TIMELINE_BADGES = {
 }
 
 
-def _portrait(request, resident) -> dict:
+def _portrait(request, resident, revealed: bool) -> dict:
     """The portrait at the top of the profile: tags by group, key figures, service trajectory.
 
     Tags are the stored ones (recompute_tags), so the page costs one query for them
@@ -592,7 +592,7 @@ def _portrait(request, resident) -> dict:
     # Tags and the service trajectory come from the apps above this one (screening):
     # they answer the signal with what they add to the portrait.
     for _receiver, part in profile_portrait.send(
-        sender=Resident, resident=resident, user=request.user
+        sender=Resident, resident=resident, user=request.user, revealed=revealed
     ):
         portrait.update(part or {})
     for e in portrait["events"]:
@@ -615,7 +615,7 @@ def resident_profile(request, person_id: int):
     )
     context = _profile_context(request, resident, revealed_until)
     context["reveal_form"] = RevealForm()
-    context["portrait"] = _portrait(request, resident)
+    context["portrait"] = _portrait(request, resident, revealed_until is not None)
     return render(request, "residents/profile.html", context)
 
 

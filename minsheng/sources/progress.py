@@ -138,7 +138,8 @@ def error_text(exc: Exception) -> str:
     if isinstance(exc, UnknownSource):
         return _("The file could not be recognised as any known source: %(error)s") % {"error": exc}
     if isinstance(exc, SourceFileError):
-        return _("The file cannot be read as its source: %(error)s") % {"error": exc}
+        detail = _(exc.template) % exc.params if exc.params else _(exc.template)
+        return _("The file cannot be read as its source: %(error)s") % {"error": detail}
     return _("The import failed: %(error)s") % {"error": exc}
 
 
