@@ -57,6 +57,23 @@ def _minsheng(url: str, tmp_path, *args: str, failpoint: str = "") -> subprocess
     )
 
 
+def _clone(source: str, target: str) -> None:
+    """Make the empty database `target` a copy of the migrated `source`."""
+    if source.startswith("postgres"):
+        import psycopg
+
+        base, name = source.rsplit("/", 1)
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            target_name = target.rsplit("/", 1)[1]
+            conn.execute(f"DROP DATABASE IF EXISTS {target_name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {target_name} TEMPLATE {name}")
+        return
+    src = sqlite3.connect(source.removeprefix("sqlite:///"))
+    dst = sqlite3.connect(target.removeprefix("sqlite:///"))
+    with closing(src), closing(dst):
+        src.backup(dst)
+
+
 def _query(url: str, sql: str) -> list[tuple]:
     if url.startswith("postgres"):
         import psycopg
@@ -113,9 +130,9 @@ def test_it_gives_the_same_archive_after_a_crash_and_a_rerun(synth_city, databas
         for name in ("gongan_hukou", "grid_census", "rs_insurance")
     ]
     uninterrupted, interrupted = databases
-    for url in databases:
-        done = _minsheng(url, tmp_path, "migrate", "-v0")
-        assert done.returncode == 0, done.stderr
+    done = _minsheng(uninterrupted, tmp_path, "migrate", "-v0")
+    assert done.returncode == 0, done.stderr
+    _clone(uninterrupted, interrupted)  # the same schema, without migrating twice
     # one key file for both, so their blind indexes compare
     assert _minsheng(uninterrupted, tmp_path, "init_keys").returncode == 0
     # given one database that imports the three files without trouble
