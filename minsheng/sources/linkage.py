@@ -121,27 +121,39 @@ def _char_pinyin(chars: Iterable[str]) -> None:
 
 
 def _with_pinyin(df: pl.DataFrame) -> pl.DataFrame:
-    """Add `name_py`: the toneless pinyin of `name`, and the two sound lists `compatible`
-    compares, `given_py` (of `given_name`) and `whole_py` (of the name without spaces and
-    dots), one syllable per character; all computed once per distinct name."""
+    """Add `name_py`: the toneless pinyin of `name`, computed once per distinct name."""
     names = df["name"].drop_nulls().unique().to_list()
     _char_pinyin({c for n in names for c in n})
-    table = pl.DataFrame({"name": names}, schema={"name": pl.String}).with_columns(
-        given=given_name(pl.col("name")), whole=_bare_name(pl.col("name"))
-    )
-    table = table.select(
-        "name",
-        name_py=pl.Series([" ".join(_PINYIN[c] for c in n) for n in names], dtype=pl.String),
-        given_py=pl.Series(
-            [[_PINYIN[c] for c in g] for g in table["given"].to_list()],
-            dtype=pl.List(pl.String),
-        ),
-        whole_py=pl.Series(
-            [[_PINYIN[c] for c in w] for w in table["whole"].to_list()],
-            dtype=pl.List(pl.String),
-        ),
+    table = pl.DataFrame(
+        {"name": names, "name_py": [" ".join(_PINYIN[c] for c in n) for n in names]},
+        schema={"name": pl.String, "name_py": pl.String},
     )
     return df.join(table, on="name", how="left", maintain_order="left")
+
+
+def _with_name_keys(df: pl.DataFrame, prefix: str = "") -> pl.DataFrame:
+    """Add the sound lists `compatible` compares, `{prefix}given_py` (of `given_name`) and
+    `{prefix}whole_py` (of the name without spaces and dots), one toneless syllable per
+    character, computed once per distinct `{prefix}name`. Only for the few rows a decision
+    is about (pairs, leftovers), not for the whole index."""
+    col = f"{prefix}name"
+    table = (
+        df.select(pl.col(col).drop_nulls().unique())
+        .with_columns(given=given_name(pl.col(col)), whole=_bare_name(pl.col(col)))
+        .sort(col)
+    )
+    given, whole = table["given"].to_list(), table["whole"].to_list()
+    _char_pinyin({c for w in whole for c in w})
+    table = table.select(
+        col,
+        pl.Series(
+            f"{prefix}given_py", [[_PINYIN[c] for c in g] for g in given], pl.List(pl.String)
+        ),
+        pl.Series(
+            f"{prefix}whole_py", [[_PINYIN[c] for c in w] for w in whole], pl.List(pl.String)
+        ),
+    )
+    return df.join(table, on=col, how="left", maintain_order="left")
 
 
 # Two-character surnames: a name that starts with one of these (and is longer than it)
@@ -237,7 +249,7 @@ def compatible(left: str, right: str) -> pl.Expr:
     """The linkage guard: False where two records cannot be the same person.
 
     Reads `{prefix}birth_date`, `{prefix}sex`, `{prefix}given_py` and `{prefix}whole_py`
-    (see `_with_pinyin`) for `left` and `right` as column-name prefixes ("" for none).
+    (see `_with_name_keys`) for `left` and `right` as column-name prefixes ("" for none).
     A pair is incompatible, whatever its phone, address or match weight, when
 
     - both birth dates are known and they differ by more than one digit of YYYYMMDD (a
@@ -248,11 +260,12 @@ def compatible(left: str, right: str) -> pl.Expr:
       are compared by sound, as everywhere else in linkage (toneless pinyin, front and
       back nasals merged): 张伟 / 张玮 / 張偉 share 伟.
 
-    A blank on either side is no evidence against. The guard keeps father and son who share
-    a phone and a flat apart, and keeps such pairs out of the review queue too: every
-    non-exact link and every within-batch merge must pass it. Exact ID links do not
-    (`_agree` decides those, and a disagreement there is an id_conflict).
-    """
+    A blank on either side is no evidence against (for a leftover record, `_guard_birth`
+    blanks a birth date Excel's rounding of its ID may have changed). The guard keeps
+    father and son who share a phone and a flat apart, and keeps such pairs out of the
+    review queue too: every non-exact link and every within-batch merge must pass it.
+    Exact ID links do not (`_agree` decides those; a disagreement there is an
+    id_conflict)."""
 
     def c(prefix: str, name: str) -> pl.Expr:
         return pl.col(f"{prefix}{name}")
@@ -308,14 +321,56 @@ def _hash_values(values: pl.Series, blind_index: Callable[[str], str]) -> pl.Dat
     )
 
 
-def _raw_birth(expr: pl.Expr) -> pl.Expr:
-    """The birth date written inside a broken ID (typo elsewhere, or Excel's lost tail)."""
+def _raw_digits(expr: pl.Expr) -> pl.Expr:
+    """The leading digits written in a broken ID: all of them, or the 15 significant digits
+    Excel kept of a number it showed as 1.50302199001011E+17 (trailing zeros dropped)."""
     digits = expr.str.replace_all(r"[\s\-]", "").str.to_uppercase()
     mantissa = digits.str.extract(r"^(\d)\.(\d+)E\+?17$", 1) + digits.str.extract(
         r"^(\d)\.(\d+)E\+?17$", 2
     )
-    text = pl.coalesce(mantissa, digits.str.extract(r"^(\d{14})", 1))
-    return text.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    return pl.coalesce(mantissa, digits.str.extract(r"^(\d{14,})", 1))
+
+
+def _raw_birth(expr: pl.Expr, *, month: bool = False) -> pl.Expr:
+    """The birth date written inside a broken ID (typo elsewhere, or Excel's lost tail).
+
+    Excel may keep fewer than the 14 digits that end the date (1.503022002051E+17): then
+    the date is null, or with `month` the 1st of the month when year and month survive.
+    Such a date is fine for scoring (it reaches the "same month" level) but not for
+    `compatible`, which would take its day as written."""
+    text = _raw_digits(expr)
+    day = text.str.extract(r"^\d{6}(\d{8})", 1).str.to_date("%Y%m%d", strict=False)
+    if not month:
+        return day
+    first = (text.str.extract(r"^\d{6}(\d{6})", 1) + "01").str.to_date("%Y%m%d", strict=False)
+    return pl.coalesce(day, first)
+
+
+_ROUNDED = ("float_precision_lost", _SUSPECT)
+
+
+def _guard_birth() -> pl.Expr:
+    """The birth date `compatible` may trust for a leftover record: its own, else the
+    complete date inside its broken ID; but not a date Excel may have changed. Rounding an
+    ID to 15 significant digits carries into the date when digit 15 was a 9 rounded up
+    (…19721209 97x → …19721210 000), so the ID's date of a rounded number, and a birth
+    date equal to it (prepare_records takes it from the ID), count only when digit 15
+    is not 0."""
+    raw = pl.coalesce("id_raw", "id_number")
+    text = _raw_digits(raw)
+    from_id = _raw_birth(raw)
+    rounded = (
+        pl.col("id_error").is_in(_ROUNDED).fill_null(False)
+        | raw.str.contains(r"(?i)E\+?17\s*$").fill_null(False)
+        | raw.str.replace_all(r"[\s\-]", "").str.contains(r"^\d{15}000$").fill_null(False)
+    )
+    carried = rounded & ~text.str.slice(14, 1).is_in(list("123456789")).fill_null(False)
+    own = pl.col("birth_date")
+    return (
+        pl.when(carried & (own.is_null() | (own == from_id).fill_null(False)))
+        .then(pl.lit(None, pl.Date))
+        .otherwise(pl.coalesce(own, from_id))
+    )
 
 
 def _repair(
@@ -323,8 +378,7 @@ def _repair(
 ) -> pl.DataFrame:
     """rid → person for rows whose broken ID has exactly one repair candidate on file that
     agrees on name, birth date and sex (and so passes `compatible`). `known` is id_hash,
-    person_id, name_py, given_py, whole_py, sex, birth_date of everyone a candidate may
-    point at."""
+    person_id, name, name_py, sex, birth_date of everyone a candidate may point at."""
     broken = recs.filter(pl.col("id_error").is_in(_REPAIRABLE) & pl.col("id_raw").is_not_null())
     if broken.is_empty() or known.is_empty():
         return pl.DataFrame(schema={"rid": pl.Int64, "person_id": pl.Int64})
@@ -351,10 +405,10 @@ def _repair(
         k_py="name_py",
         k_sex="sex",
         k_birth_date="birth_date",
-        k_given_py="given_py",
-        k_whole_py="whole_py",
+        k_name="name",
     )
-    out = broken.join(hits, on="id_raw", how="inner").filter(
+    out = broken.join(hits, on="id_raw", how="inner")
+    out = _with_name_keys(_with_name_keys(out), "k_").filter(
         pl.col("name_py").is_not_null()
         & (pl.col("name_py") == pl.col("k_py")).fill_null(False)
         & _agree("sex", "k_sex")
@@ -584,12 +638,19 @@ def _components(nodes: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
         label = new
 
 
-# The columns `compatible` reads, per side.
-_GUARD = ("sex", "birth_date", "given_py", "whole_py")
+# What the guard needs of each side of a pair (the name keys are derived from the name).
+_GUARD = ("name", "sex", "birth_date")
+# The columns `compatible` reads, once `_with_name_keys` has added the name keys.
+_COMPARED = ("sex", "birth_date", "given_py", "whole_py")
+
+
+def _guard_side(rows: pl.DataFrame) -> pl.DataFrame:
+    """rid and the _GUARD columns of leftover rows, birth_date as the guard may trust it."""
+    return rows.select("rid", "name", "sex", birth_date="guard_birth")
 
 
 def _clusters(rows: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
-    """Rows of one batch (rid and the _GUARD columns) grouped into persons along the
+    """Rows of one batch (rid and the _COMPARED columns) grouped into persons along the
     scored `edges` (l, r, w) between them: n (rid) → c (the smallest rid of its group).
 
     An edge between two incompatible rows is dropped. Two incompatible rows could still
@@ -599,7 +660,7 @@ def _clusters(rows: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
 
     def side(prefix: str) -> pl.DataFrame:
         return rows.select(
-            pl.col("rid").alias(prefix), *(pl.col(c).alias(f"{prefix}_{c}") for c in _GUARD)
+            pl.col("rid").alias(prefix), *(pl.col(c).alias(f"{prefix}_{c}") for c in _COMPARED)
         )
 
     def guarded(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -658,7 +719,8 @@ def link_batch(
     methods `exact`, `id_conflict`, `repaired`, `new`, `probabilistic`, `review`:
     person_id is set for a link to an existing person, new_key for rows that become a new
     person (equal keys, one person), neither for `id_conflict` and `review` (candidate_id
-    names the person a clerk should look at).
+    names the person a clerk should look at). A pair that `compatible` rules out is never
+    linked (repaired or probabilistic), reviewed or merged into one new person.
     """
     recs = records.select(
         pl.col(c).cast(t) if c in records.columns else pl.lit(None, dtype=t).alias(c)
@@ -719,15 +781,12 @@ def link_batch(
     # 3. Broken IDs one typo away from exactly one agreeing person.
     repair_pool = pl.concat(
         [
-            known.select(
-                "id_hash", "person_id", "name_py", "given_py", "whole_py", "sex", "birth_date"
-            ),
+            known.select("id_hash", "person_id", "name", "name_py", "sex", "birth_date"),
             batch_persons.select(
                 "id_hash",
                 person_id=-pl.col("new_key"),
+                name="name",
                 name_py="name_py",
-                given_py="given_py",
-                whole_py="whole_py",
                 sex="sex",
                 birth_date="birth_date",
             ),
@@ -738,7 +797,9 @@ def link_batch(
 
     # 5. The rest: probabilistic, against the index and this batch's new persons.
     rest = recs.filter(~pl.col("rid").is_in(done.implode())).with_columns(
-        birth_date=pl.coalesce("birth_date", _raw_birth(pl.col("id_raw")))
+        # The guard trusts only a date it can rely on; scoring also takes a year and month.
+        guard_birth=_guard_birth(),
+        birth_date=pl.coalesce("birth_date", _raw_birth(pl.col("id_raw"), month=True)),
     )
     prob = _probabilistic(recs, rest, idx, batch_persons, exact, fresh, repaired)
 
@@ -823,8 +884,6 @@ def _probabilistic(
                 "person_id",
                 "name",
                 "name_py",
-                "given_py",
-                "whole_py",
                 "sex",
                 "birth_date",
                 "phone_hash",
@@ -835,8 +894,6 @@ def _probabilistic(
                 person_id=-pl.col("new_key"),
                 name="name",
                 name_py="name_py",
-                given_py="given_py",
-                whole_py="whole_py",
                 sex="sex",
                 birth_date="birth_date",
                 phone_hash="phone_hash",
@@ -868,9 +925,11 @@ def _probabilistic(
         )
         # The guard: a candidate that cannot be this person is dropped before ranking, so
         # it is neither linked, nor sent to review, nor a runner-up.
+        pairs = pairs.join(_guard_side(left), on="rid", how="left").join(
+            right.select("pid", *(pl.col(c).alias(f"r_{c}") for c in _GUARD)), on="pid"
+        )
         pairs = (
-            pairs.join(left.select("rid", *_GUARD), on="rid", how="left")
-            .join(right.select("pid", *(pl.col(c).alias(f"r_{c}") for c in _GUARD)), on="pid")
+            _with_name_keys(_with_name_keys(pairs), "r_")
             .filter(compatible("", "r_"))
             .select("rid", "pid", "match_weight")
         )
@@ -923,7 +982,7 @@ def _probabilistic(
                 r=pl.col("uid_r").str.slice(1).cast(pl.Int64),
                 w="match_weight",
             )
-        comp = _clusters(todo.select("rid", *_GUARD), edges)
+        comp = _clusters(_with_name_keys(_guard_side(todo)), edges)
         keys = comp.select("c").unique().sort("c").with_row_index("k", offset=key_base + 1)
         comp = comp.join(keys, on="c").select(rid="n", new_key=pl.col("k").cast(pl.Int64))
         out.append(
