@@ -36,6 +36,7 @@ __all__ = [
     "compatible",
     "given_name",
     "INDEX_SCHEMA",
+    "RECORD_SCHEMA",
     "evaluate",
     "link_batch",
     "new_persons",
@@ -68,7 +69,7 @@ WITHIN_WEIGHT = 14.0
 _REPAIRABLE = ("bad_check_digit", "bad_birth_date", "bad_area_code")
 _SUSPECT = "float_precision_suspect"
 
-_RECORD_SCHEMA = {
+RECORD_SCHEMA = {
     "rid": pl.Int64,
     "id_number": pl.String,
     "id_raw": pl.String,
@@ -724,7 +725,7 @@ def link_batch(
     """
     recs = records.select(
         pl.col(c).cast(t) if c in records.columns else pl.lit(None, dtype=t).alias(c)
-        for c, t in _RECORD_SCHEMA.items()
+        for c, t in RECORD_SCHEMA.items()
     )
     idx = index.select(
         pl.col(c).cast(t) if c in index.columns else pl.lit(None, dtype=t).alias(c)

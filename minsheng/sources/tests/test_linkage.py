@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from minsheng.lib import idcard
-from minsheng.sources.linkage import link_batch, sha256_index, simulate
+from minsheng.sources.linkage import RECORD_SCHEMA, link_batch, sha256_index, simulate
 
 BODY = "15030219900101123"
 ID_A = BODY + idcard.check_char(BODY)
@@ -40,18 +40,7 @@ def records(*rows: dict) -> pl.DataFrame:
         filled.append(r)
     return pl.DataFrame(
         filled,
-        schema={
-            "rid": pl.Int64,
-            "id_number": pl.String,
-            "id_raw": pl.String,
-            "id_error": pl.String,
-            "name": pl.String,
-            "sex": pl.String,
-            "birth_date": pl.Date,
-            "phone_hash": pl.String,
-            "address": pl.String,
-            "district_code": pl.String,
-        },
+        schema=RECORD_SCHEMA,
     )
 
 

@@ -6,7 +6,14 @@ import polars as pl
 import pytest
 
 from minsheng.lib import idcard
-from minsheng.sources.linkage import compatible, given_name, link_batch, sha256_index
+from minsheng.sources.linkage import (
+    INDEX_SCHEMA,
+    RECORD_SCHEMA,
+    compatible,
+    given_name,
+    link_batch,
+    sha256_index,
+)
 
 FATHER_BODY = "15030219600501123"
 FATHER_ID = FATHER_BODY + idcard.check_char(FATHER_BODY)
@@ -14,29 +21,6 @@ CHILD_BODY = "15030219900812457"
 CHILD_ID = CHILD_BODY + idcard.check_char(CHILD_BODY)
 PHONE = sha256_index("13912345678")
 FLAT = "海勃湾区新华街道清泉社区滨河大道2号楼1单元101室"
-
-RECORD_SCHEMA = {
-    "rid": pl.Int64,
-    "id_number": pl.String,
-    "id_raw": pl.String,
-    "id_error": pl.String,
-    "name": pl.String,
-    "sex": pl.String,
-    "birth_date": pl.Date,
-    "phone_hash": pl.String,
-    "address": pl.String,
-    "district_code": pl.String,
-}
-INDEX_SCHEMA = {
-    "person_id": pl.Int64,
-    "id_hash": pl.String,
-    "name": pl.String,
-    "sex": pl.String,
-    "birth_date": pl.Date,
-    "phone_hash": pl.String,
-    "address": pl.String,
-    "district_code": pl.String,
-}
 
 
 def records(*rows: dict) -> pl.DataFrame:
