@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -303,6 +304,36 @@ TABLE: dict[str, Row] = {
         Case("nonexistent", GET, NOT_FOUND, kwargs={"person_id": MISSING}),
         personal=True,
     ),
+    "residents:conflicts": row(
+        Case(
+            "open",
+            GET,
+            outcomes(
+                403,
+                clerk=SHOWN,
+                street_clerk=SHOWN,
+                viewer=SHOWN,
+                outsider=CLEAN,
+                city_staff=SHOWN,
+            ),
+            markers=INSIDE_PROFILE,
+        ),
+        Case(
+            "by kind",
+            GET,
+            outcomes(
+                403,
+                clerk=SHOWN,
+                street_clerk=SHOWN,
+                viewer=SHOWN,
+                outsider=CLEAN,
+                city_staff=SHOWN,
+            ),
+            query={"kind": "values_differ"},
+            markers=INSIDE_PROFILE,
+        ),
+        personal=True,
+    ),
     "residents:reveal": row(
         Case(
             "inside",
@@ -380,6 +411,66 @@ TABLE: dict[str, Row] = {
         Case("xlsx", GET, ONLY_CITY_STAFF, kwargs={"pk": ref("batch")}),
         Case("nonexistent", GET, outcomes(403, city_staff=404), kwargs={"pk": MISSING}),
         personal=True,
+    ),
+    # a department's mappings are data the city's business staff keep (no personal data)
+    "sources:batch_column_mapping": row(
+        Case(
+            "post",
+            POST,
+            outcomes(403, city_staff=to("sources:batch_detail", pk=ref("batch"))),
+            kwargs={"pk": ref("batch")},
+            data={"header": "现住地", "column": "hukou_address"},
+        ),
+        Case("nonexistent", POST, outcomes(403, city_staff=404), kwargs={"pk": MISSING}),
+        Case("get", GET, GET_IS_405, kwargs={"pk": ref("batch")}),
+        post_only=True,
+    ),
+    "sources:batch_code_mapping": row(
+        Case(
+            "post",
+            POST,
+            outcomes(403, city_staff=to("sources:batch_detail", pk=ref("batch"))),
+            kwargs={"pk": ref("batch")},
+            data={"column": "hukou_status", "label": "在册", "code": "1"},
+        ),
+        Case("nonexistent", POST, outcomes(403, city_staff=404), kwargs={"pk": MISSING}),
+        Case("get", GET, GET_IS_405, kwargs={"pk": ref("batch")}),
+        post_only=True,
+    ),
+    # queued as a job: the upload's progress page follows it
+    "sources:batch_reapply": row(
+        Case(
+            "post",
+            POST,
+            outcomes(403, city_staff=to("sources:upload_progress")),
+            kwargs={"pk": ref("batch")},
+        ),
+        Case("nonexistent", POST, outcomes(403, city_staff=404), kwargs={"pk": MISSING}),
+        Case("get", GET, GET_IS_405, kwargs={"pk": ref("batch")}),
+        post_only=True,
+    ),
+    "sources:mapping_list": row(Case("page", GET, ONLY_CITY_STAFF)),
+    "sources:column_mapping_delete": row(
+        Case(
+            "post",
+            POST,
+            outcomes(403, city_staff=to("sources:mapping_list")),
+            kwargs={"pk": ref("column_mapping")},
+        ),
+        Case("nonexistent", POST, outcomes(403, city_staff=404), kwargs={"pk": MISSING}),
+        Case("get", GET, GET_IS_405, kwargs={"pk": ref("column_mapping")}),
+        post_only=True,
+    ),
+    "sources:code_mapping_delete": row(
+        Case(
+            "post",
+            POST,
+            outcomes(403, city_staff=to("sources:mapping_list")),
+            kwargs={"pk": ref("code_mapping")},
+        ),
+        Case("nonexistent", POST, outcomes(403, city_staff=404), kwargs={"pk": MISSING}),
+        Case("get", GET, GET_IS_405, kwargs={"pk": ref("code_mapping")}),
+        post_only=True,
     ),
     # the review queue: city staff, clerks and read-only users of the area; no grid workers
     "sources:review_list": row(
@@ -704,9 +795,10 @@ def test_every_post_only_action_answers_405_to_get():
 
 def build_world(areas, cast, crypto) -> dict[str, Any]:
     """The objects the table's URLs name: a resident inside 清泉社区 and one in 巴音赛街道
-    (both graduates not in work, with a fact row each), a batch with a quarantined row,
-    a review item per area, a proposed and an approved 免申即享 run, a snapshot of 清泉社区,
-    an upload of city staff in progress and an account to administer."""
+    (both graduates not in work, with a fact row each), a batch with a quarantined row and
+    its file kept, a saved column and code mapping, a review item per area, a proposed and
+    an approved 免申即享 run, a snapshot of 清泉社区, an upload of city staff in progress and
+    an account to administer."""
     from minsheng.benefits import actions as benefit_actions
     from minsheng.benefits import policies
     from minsheng.residents.models import Resident
@@ -714,7 +806,14 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
     from minsheng.screening import catalog
     from minsheng.screening.actions import do_save_target_list
     from minsheng.sources import progress
-    from minsheng.sources.models import LinkReview, QuarantinedRow, ReviewKind, fact_model
+    from minsheng.sources.models import (
+        CodeMapping,
+        ColumnMapping,
+        LinkReview,
+        QuarantinedRow,
+        ReviewKind,
+        fact_model,
+    )
 
     grids = areas["grids"]
     hukou = make_batch("gongan_hukou", "20260110")
@@ -744,6 +843,32 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
             name=name,
             sex="1",
         )
+    from minsheng.residents.models import Conflict
+
+    for person in (inside, outside):
+        Conflict.objects.create(
+            resident_id=person.pk,
+            item="identity.death_date",
+            kind="values_differ",
+            facts=[
+                {
+                    "role": "value",
+                    "source": s,
+                    "batch": hukou.pk,
+                    "file": hukou.file_name,
+                    "row": n,
+                    "value": v,
+                    "reported": None,
+                    "what": None,
+                    "item": "identity.death_date",
+                }
+                for n, (s, v) in enumerate(
+                    [("wj_death", "2026-03-13"), ("gongan_death", "2026-03-14")], start=2
+                )
+            ],
+            shown="2026-03-13",
+            detected_at=LOADED,
+        )
     QuarantinedRow.objects.create(
         batch=hukou,
         row=9,
@@ -751,6 +876,16 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
         raw_value_enc=crypto.encrypt("15030219900101123Y"),
         reason_code="no_identifying_data",
         reason="id_number: no_identifying_data",
+    )
+
+    kept = Path(settings.VAR_DIR) / "uploads" / "kept" / hukou.file_name
+    kept.parent.mkdir(parents=True)
+    kept.write_text("姓名\n张三丰\n", encoding="utf-8")
+    hukou.stored_path = str(kept)
+    hukou.save(update_fields=["stored_path"])
+    column_mapping = ColumnMapping.objects.create(source="gongan_hukou", header="备注", column="")
+    code_mapping = CodeMapping.objects.create(
+        source="gongan_hukou", column="hukou_status", label="在册", code="1"
     )
 
     employment = make_batch("rs_employment", "20260301")
@@ -806,6 +941,8 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
         "inside_id_number": inside_id,
         "bayinsai_community": areas["bayinsai_community"].code,
         "batch": hukou.pk,
+        "column_mapping": column_mapping.pk,
+        "code_mapping": code_mapping.pk,
         "review_inside": reviews["inside"].pk,
         "review_outside": reviews["outside"].pk,
         "run": run.pk,

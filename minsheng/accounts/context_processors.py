@@ -27,6 +27,7 @@ def navigation(request):
             items.append((_("Precision services"), reverse("screening:index")))
             if user.role != Role.GRID_WORKER:
                 items.append((_("Linkage review"), reverse("sources:review_list")))
+                items.append((_("Data conflicts"), reverse("residents:conflicts")))
         if user.is_city_staff:
             items.append((_("Data quality"), reverse("sources:quality")))
             items.append((_("Import"), reverse("sources:upload")))

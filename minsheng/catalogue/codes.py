@@ -15,3 +15,15 @@ def code_map(col: Column) -> dict[str, str]:
         item = dictionary.item(col.item)
         return {label: value for value, label in item.codes.items()}
     return {}
+
+
+def item_labels(col: Column) -> dict[str, str]:
+    """Label → code from the dictionary item a column with its own table feeds, when the
+    item's codes are the column's (肢体残疾 where the column's table says 肢体): more
+    labels a department may write for the same codes. Empty otherwise."""
+    if col.codes is None or not col.item:
+        return {}
+    item = dictionary.item(col.item)
+    if not set(col.codes.values()) <= set(item.codes):
+        return {}
+    return {label: value for value, label in item.codes.items()}

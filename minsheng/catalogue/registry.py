@@ -24,6 +24,8 @@ __all__ = [
     "UnknownSource",
     "detect_source",
     "detect_source_by_headers",
+    "known_header",
+    "normalise_header",
     "source",
     "sources",
 ]
@@ -60,6 +62,25 @@ class Column:
     # label → value for code columns whose labels differ from the dictionary's code list
     # (e.g. 残联 writes 听力 where the dictionary says 听力残疾).
     codes: Mapping[str, str] | None = None
+
+    @property
+    def unit(self) -> str | None:
+        """The unit the registry's preferred header names (注册资本（万元） → 万元)."""
+        return normalise_header(self.headers[0])[1]
+
+    @property
+    def is_date(self) -> bool:
+        return self.kind in ("date", "datetime", "year_month")
+
+    @property
+    def past_only(self) -> bool:
+        """A date of something that has happened: one in the future is a typing error."""
+        return self.is_date and self.name not in FUTURE_DATES
+
+    @property
+    def after_birth(self) -> bool:
+        """A date of an event in the row person's own life: it cannot precede their birth."""
+        return self.is_date and self.name in LIFE_EVENT_DATES
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -113,8 +134,8 @@ class Source:
         return tuple(seen)
 
     def header_map(self) -> dict[str, str]:
-        """Header text (any variant) → internal column name."""
-        return {h: c.name for c in self.columns for h in c.headers}
+        """Normalised header text (any variant, `normalise_header`) → internal column name."""
+        return {normalise_header(h)[0]: c.name for c in self.columns for h in c.headers}
 
     def matches_name(self, file_name: str) -> bool:
         return re.fullmatch(self.file_pattern, file_name) is not None
@@ -124,14 +145,47 @@ def _c(name: str, headers: str | tuple[str, ...], kind: str = "text", **kw) -> C
     return Column(name, (headers,) if isinstance(headers, str) else headers, kind, **kw)
 
 
+# Dates that may lie ahead (a planned end of payment, a scheduled stop); every other date
+# column records something that has happened.
+FUTURE_DATES = frozenset({"end_month", "stop_date"})
+# Dates of events in the row person's own life, which cannot come before their birth. A
+# household's approval date or a company's founding date can (a child born into a 低保
+# household, a legal representative younger than the company), so they are not here.
+LIFE_EVENT_DATES = frozenset(
+    {
+        "death_date",
+        "death_time",
+        "cancel_date",
+        "graduation_date",
+        "enlist_date",
+        "discharge_date",
+        "pension_start",
+        "first_insured_date",
+        "registration_date",
+        "issue_date",
+    }
+)
+
 # Header variants seen across departments for the same concept; a source lists the whole
-# family so a department renaming its column (身份证号 → 证件号码) still parses.
-ID_HEADERS = ("公民身份号码", "身份证号码", "身份证号", "证件号码")
+# family so a department renaming its column (身份证号 → 证件号码) still parses. Headers are
+# compared after `normalise_header` (spaces, line breaks, bracket widths and units removed).
+ID_HEADERS = (
+    "公民身份号码",
+    "身份证号码",
+    "身份证号",
+    "证件号码",
+    "身份证件号码",
+    "公民身份证号码",
+    "居民身份证号码",
+    "身份证件号",
+)
 NAME = _c("name", ("姓名",), "name", item="identity.name")
 SEX = _c("sex", ("性别", "性别代码"), "sex", item="identity.sex")
 BIRTH = _c("birth_date", ("出生日期",), "date", item="identity.birth_date")
 ETHNICITY = _c("ethnicity", ("民族",), "code", item="identity.ethnicity")
-PHONE = _c("phone", ("联系电话", "手机号码", "手机号"), "phone", item="identity.phone")
+PHONE = _c(
+    "phone", ("联系电话", "手机号码", "手机号", "联系方式", "手机"), "phone", item="identity.phone"
+)
 
 
 def _id(headers: tuple[str, ...] = ID_HEADERS) -> Column:
@@ -183,7 +237,13 @@ _SOURCES: tuple[Source, ...] = (
             _id(),
             SEX,
             BIRTH,
-            _c("death_date", "死亡日期", "date", required=True, item="identity.death_date"),
+            _c(
+                "death_date",
+                ("死亡日期", "死亡时间"),
+                "date",
+                required=True,
+                item="identity.death_date",
+            ),
             _c("cancel_date", "注销日期", "date", item="hukou.cancel_date"),
             _c("cancel_reason", "注销原因"),
             _c("hukou_address", "户籍地址", item="hukou.address"),
@@ -400,7 +460,7 @@ _SOURCES: tuple[Source, ...] = (
             NAME,
             _c(
                 "id_number",
-                ("身份证号码", "公民身份号码", "证件号码"),
+                ("身份证号码", "公民身份号码", "证件号码", "身份证件号码", "公民身份证号码"),
                 "id",
                 item="identity.id_number",
             ),
@@ -649,16 +709,26 @@ def import_rank(name: str) -> tuple[int, str]:
 
 
 def detect_source_by_headers(headers: list[str]) -> Source | None:
-    """The source whose declared headers cover the most of `headers` (all its required ones)."""
-    found = {h.strip() for h in headers if h}
-    best: tuple[int, Source] | None = None
+    """The source whose declared headers cover the most of `headers`.
+
+    Headers are compared normalised. Offices add columns of their own (序号, 备注), so a
+    source needs at least three of its columns and more than half of the file's headers;
+    of two such sources the one with more hits wins, then the one the file covers more of.
+    A required column is not needed here: a file that lacks one is the best match's all the
+    same, and the mapping stage refuses it naming the column (rather than the file passing
+    for another source that happens to need less)."""
+    found = {normalise_header(h)[0] for h in headers if h and str(h).strip()}
+    best: tuple[tuple[int, float], Source] | None = None
     for s in _SOURCES:
-        hits = sum(1 for c in s.columns if found.intersection(c.headers))
-        required_ok = all(found.intersection(c.headers) for c in s.required_columns)
-        # Most of the file's headers must be ours: several sources share 姓名/性别/证件号码.
-        enough = required_ok and hits >= max(3, int(0.8 * len(found)))
-        if enough and (best is None or hits > best[0]):
-            best = (hits, s)
+
+        def present(c: Column) -> bool:
+            return any(normalise_header(h)[0] in found for h in c.headers)
+
+        hits = sum(1 for c in s.columns if present(c))
+        enough = hits >= 3 and hits > len(found) / 2
+        score = (hits, hits / len(s.columns))
+        if enough and (best is None or score > best[0]):
+            best = (score, s)
     return best[1] if best else None
 
 
@@ -681,5 +751,32 @@ def detect_source(file_name: str, headers: list[str] | None = None) -> Source:
 
 
 def all_headers() -> frozenset[str]:
-    """Every header any source declares: how a reader finds the header row of a sheet."""
-    return frozenset(h for s in _SOURCES for c in s.columns for h in c.headers)
+    """Every header any source declares, normalised (`normalise_header`): how a reader finds
+    the header row of a sheet."""
+    return frozenset(normalise_header(h)[0] for s in _SOURCES for c in s.columns for h in c.headers)
+
+
+def known_header(text: object) -> bool:
+    """Whether a header cell, as written, names a column some source declares."""
+    return text is not None and normalise_header(str(text))[0] in all_headers()
+
+
+# -- header cells as offices write them -----------------------------------------------------
+
+# Units a header may carry in brackets at its end: 月保障金额(元), 保障人口（人）, 注册资本(万元).
+UNITS = ("万元", "元", "人", "户", "个月", "月", "年", "岁", "天", "%", "次")
+_WHITESPACE = re.compile(r"[\s\u3000\u00a0\ufeff\u200b]+")
+_BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "［": "(", "］": ")"})
+_UNIT = re.compile(r"^(?P<name>.+?)\((?P<unit>" + "|".join(map(re.escape, UNITS)) + r")\)$")
+
+
+def normalise_header(text: str) -> tuple[str, str | None]:
+    """A header cell's name and unit: line breaks and every space removed (身份证\\n号码,
+    姓  名, 姓　名), full-width brackets made half-width, and a trailing unit in brackets
+    split off (月保障金额（元） → 月保障金额, 元). Brackets that are no unit stay:
+    法定代表人（负责人） → 法定代表人(负责人)."""
+    s = _WHITESPACE.sub("", str(text)).translate(_BRACKETS)
+    m = _UNIT.match(s)
+    if m is None:
+        return s, None
+    return m.group("name"), m.group("unit")

@@ -1,20 +1,27 @@
 """An import, top to bottom: one department file → a loaded batch → the refreshed archive.
 
     read      bytes → a sheet of rows               sources.read.read_file
-    map       header → the source's columns         sources.mapping.map_columns
+    map       header → the source's columns         sources.mapping.map_columns, with the
+              (and the department's mappings)       source's saved sources.mappings
     validate  rows → accepted and quarantined       sources.validate.validate
     protect   values → ciphertext, blind index      sources.protect.protect
     link      rows → persons of the person index    sources.link.link
-    load      facts, quarantine rows, reviews       sources.load.load + actions.do_load_batch
+    load      facts, quarantine rows, warnings,     sources.load.load + actions.do_load_batch
+              reviews
     refresh   the touched persons' archive rows     pipeline.actions.do_refresh_archive
 
-Each stage takes the previous one's output. Link and load run in one transaction, so a
-crash leaves the batch claimed but empty, and running the file again finishes it; the
-refresh runs in its own, so a failed refresh leaves the batch loaded and refreshable.
+Each stage takes the previous one's output; how the file was read (its sheet, header row,
+columns, file warnings) is kept on the batch with its figures (actions.do_load_batch), and
+the file's place on the server with it, so that a department's mappings saved later can be
+re-applied to the batch (sources.actions.do_reapply_mappings, run by the job
+`pipeline.jobs.reapply_mappings`). Link and load run in one transaction, so a crash leaves
+the batch claimed but empty, and running the file again finishes it; the refresh runs in
+its own, so a failed refresh leaves the batch loaded and refreshable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -26,13 +33,14 @@ from django.utils.translation import gettext as _
 from minsheng.catalogue import registry
 from minsheng.sources import link, load, mapping, protect, read, validate
 from minsheng.sources.actions import do_claim_batch, do_fail_batch, do_load_batch
+from minsheng.sources.mappings import overrides_for, read_of_refused
 from minsheng.sources.models import Batch, BatchStatus
 
 from .actions import do_refresh_archive
 
 Progress = Callable[[str, float], None]
 
-IMPORT_SUFFIXES = (".csv", ".xlsx")
+IMPORT_SUFFIXES = (".csv", ".xlsx", ".xls", ".et", ".txt", ".tsv")
 
 
 def _noop(stage: str, fraction: float) -> None:
@@ -65,10 +73,20 @@ def import_file(
         timings[stage] = round(now - clock[0], 3)
         clock[0] = now
 
+    refused = None
     try:
         report(_("Reading and validating"), 0.05)
         sheet = read.read_file(path)
-        mapped = mapping.map_columns(sheet, src)
+        overrides = overrides_for(src.name)
+        try:
+            mapped = mapping.map_columns(sheet, src, overrides=overrides)
+        except read.SourceFileError:
+            # e.g. a required column under a header nobody mapped yet: the batch keeps the
+            # file's columns, so its page can offer to map them (the refusal is what the
+            # clerk must read, whatever happens here)
+            with contextlib.suppress(Exception):
+                refused = read_of_refused(sheet, src, overrides)
+            raise
         parsed = validate.validate(mapped)
         lap("parse")
         protected = protect.protect(parsed)
@@ -83,7 +101,7 @@ def import_file(
             lap("load")
             batch = do_load_batch(batch, loaded, timings=timings, acting_user=acting_user)
     except Exception as exc:
-        do_fail_batch(batch, str(exc), acting_user=acting_user)
+        do_fail_batch(batch, str(exc), acting_user=acting_user, read=refused)
         raise
     if refresh:
         report(_("Updating the archive"), 0.8)

@@ -8,6 +8,9 @@ see `worker.py`), so each is safe to repeat:
 
     import_upload            an uploaded file: the file's SHA-256 names its batch, link and
                              load commit together, a loaded batch is not imported twice
+    reapply_mappings         a batch's kept file read again with the department's current
+                             mappings: its rows are replaced in one transaction, so a second
+                             run replaces them again with the same; then the refresh
     refresh_archive          the loaded batches not yet archived; none left → nothing to do
     recompute_portrait_tags  tags recomputed from the archive, in one transaction
 """
@@ -18,6 +21,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -26,7 +30,7 @@ from django_tasks import TaskContext, TaskResult, task
 from minsheng.accounts.models import User
 from minsheng.screening import tags
 from minsheng.sources import progress
-from minsheng.sources.actions import file_sha256
+from minsheng.sources.actions import do_reapply_mappings, file_sha256
 from minsheng.sources.models import Batch, BatchStatus
 
 from .actions import do_refresh_archive
@@ -82,6 +86,32 @@ def import_upload(
 
 
 @task(takes_context=True)
+def reapply_mappings(
+    context: TaskContext, token: str, batch_id: int, user_id: int | None, language: str
+) -> int:
+    """Re-apply the department's current mappings to a batch as its clerk (`user_id`, whose
+    right to do so the action checks), refresh the archive, report progress under the
+    token, and return the batch id. A failure is written for the clerk, then raised."""
+    with translation.override(language):
+        progress.running(token)
+        report = progress.reporter(token)
+        try:
+            user = _user(user_id)
+            batch = Batch.objects.get(pk=batch_id)
+            do_reapply_mappings(batch, acting_user=user, progress=report)
+            report(_("Updating the archive"), 0.8)
+            do_refresh_archive(acting_user=user, job=context.task_result.id)
+            report(_("Done"), 1.0)
+        except Exception as exc:
+            if not isinstance(exc, ValueError | PermissionDenied):
+                log.exception("re-applying the mappings to batch %s failed", batch_id)
+            progress.fail(token, error=progress.error_text(exc), batch_id=batch_id)
+            raise
+        progress.finish(token, batch_id=batch_id)
+        return batch_id
+
+
+@task(takes_context=True)
 def refresh_archive(
     context: TaskContext, user_id: int | None = None, as_of: str | None = None
 ) -> int:
@@ -110,6 +140,16 @@ def enqueue_import(
     with transaction.atomic():
         job = import_upload.enqueue(
             token=token, path=str(path), source=source, user_id=user_id, language=language
+        )
+        progress.queued(token, job_id=job.id)
+    return job
+
+
+def enqueue_reapply(token: str, batch_id: int, user_id: int | None, language: str) -> TaskResult:
+    """Queue the re-application of the mappings to a batch (as `enqueue_import`)."""
+    with transaction.atomic():
+        job = reapply_mappings.enqueue(
+            token=token, batch_id=batch_id, user_id=user_id, language=language
         )
         progress.queued(token, job_id=job.id)
     return job

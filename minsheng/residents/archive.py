@@ -11,6 +11,8 @@ dictionary, and runs unchanged on SQLite and PostgreSQL:
    its date are kept beside items with provenance.
 3. UPDATE passes compute the derived items (age, retirement, status …) and the household
    aggregates, in dependency order.
+4. `conflicts.detect` records, for the same persons, where the facts disagree (different
+   death dates, activity after death) as `Conflict` rows instead of a silent last-wins.
 
 Incremental: only the persons a batch touched (kept in a temporary table) are rebuilt,
 plus the households they belong to for the household aggregates.
@@ -32,6 +34,7 @@ from minsheng.lib.retirement import CATEGORIES, retirement
 from minsheng.sources.bulk import analyze, indexes_deferred
 from minsheng.sources.models import FACT_MODELS, encrypted
 
+from . import conflicts
 from .models import Provenance, RetirementAge, field_name
 
 TOUCHED = "archive_touched"
@@ -91,6 +94,9 @@ class View:
     items: dict[str, str] = field(default_factory=dict)  # item → SQL over f
     columns: bool = True  # also feed the items of the source's declared columns
     exclude: frozenset[str] = frozenset()  # column items this view must not feed
+    # Which of a person's rows is their latest: the most recent report first (this, then
+    # the later batch and row). None: by the record date; "": by batch and row alone.
+    order: str | None = None
 
 
 UNEMPLOYMENT_ITEMS = frozenset(
@@ -115,6 +121,10 @@ PENSION_ONLY = frozenset(
 
 
 def _column_expr(col: registry.Column) -> str:
+    if col.kind == "id":
+        # The fact keeps an unusable ID's raw text (encrypted, for review) without a blind
+        # index; text that is no valid ID number never becomes anyone's ID in the archive.
+        return f"CASE WHEN f.{col.name}_hash IS NOT NULL THEN f.{col.name}_enc END"
     if encrypted(col):
         return f"f.{col.name}_enc"
     if col.kind == "code" and code_map(col):
@@ -130,9 +140,21 @@ def _loaded() -> str:
     return as_date("f.loaded_at")
 
 
+def _death(value: str) -> str:
+    """A reported death date, unless it is a date that cannot be one (after the refresh's
+    as-of date or before the row's birth date: `conflicts.possible_date`). The import
+    refuses such dates; facts loaded before it did must not mark anyone dead either."""
+    return conflicts.possible_date(value, "f.birth_date", param_date())
+
+
 def views() -> list[View]:
     """Every view, in the order of the joins. Extra items (fed by a rule over a source's
-    columns rather than by one column) are written out here."""
+    columns rather than by one column) are written out here.
+
+    Within one source the person's most recent report decides (`View.order`): a 公安 death
+    list that reports one death twice is decided by the later 注销日期 (the correction),
+    then the later batch and row; two 卫健 certificates by the later batch and row. The
+    disagreement itself is kept visible as a `Conflict` (`conflicts.py`)."""
     t, fa = true(), false()
     d = as_date
     ins = "rs_insurance"
@@ -150,19 +172,23 @@ def views() -> list[View]:
                 "hukou.local": t,
                 "hukou.separated": f"CASE WHEN f.hukou_status LIKE '%%人户分离%%' THEN {t} "
                 f"ELSE {fa} END",
-                "identity.death_date": "CASE WHEN f.hukou_status_code = '3' THEN f.cancel_date END",
+                "identity.death_date": "CASE WHEN f.hukou_status_code = '3' THEN "
+                f"{_death('f.cancel_date')} END",
             },
         ),
         View(
             "gd",
             "gongan_death",
             "f.death_date",
-            items={"hukou.status": "'3'"},
+            items={"hukou.status": "'3'", "identity.death_date": _death("f.death_date")},
+            order="f.cancel_date",
         ),
         View(
             "wj",
             "wj_death",
             d("f.death_time"),
+            items={"identity.death_date": _death(d("f.death_time"))},
+            order="",
         ),
         View(
             "gc",
@@ -337,10 +363,12 @@ def _view_sql(view: View, items: dict[str, str], hashes: dict[str, str], scoped:
     source = (
         f"{TOUCHED} tt JOIN {table} f ON f.person_id = tt.person_id" if scoped else (f"{table} f")
     )
+    latest = view.date if view.order is None else view.order
+    order = f"({latest}) IS NULL, {latest} DESC, " if latest else ""
     return (
         f"(SELECT * FROM (SELECT f.person_id, {', '.join(cols)}, {view.date} AS d, "
-        f"ROW_NUMBER() OVER (PARTITION BY f.person_id ORDER BY ({view.date}) IS NULL, "
-        f"{view.date} DESC, f.batch_id DESC, f.row DESC) AS rn "
+        f"ROW_NUMBER() OVER (PARTITION BY f.person_id ORDER BY {order}"
+        f"f.batch_id DESC, f.row DESC) AS rn "
         f"FROM {source} WHERE {' AND '.join(where)}) t WHERE rn = 1) {view.alias}"
     )
 
@@ -648,6 +676,8 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
         f"INSERT INTO residents_provenance (person_id, {', '.join(provenance)}) "
         f"SELECT person_id, {', '.join(provenance)} FROM {STAGED}"
     )
+    # the facts that disagree, for the same persons, while their resolved rows are at hand
+    conflicts.detect(cursor, staged=STAGED, scoped=scoped, pg=_pg(), params=params)
     if scoped:
         # household members who were not rebuilt still see their household change
         sets = ", ".join(

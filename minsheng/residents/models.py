@@ -9,6 +9,7 @@ the 122 dictionary items, generated from `dictionary.toml`, rebuilt by set-based
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -161,3 +162,83 @@ class RetirementAge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.birth_month:%Y-%m} {self.category}: {self.age_months}"
+
+
+# -- conflicts -------------------------------------------------------------------------
+
+
+class ConflictKind(models.TextChoices):
+    # two or more different values of the item among the person's facts (across sources or
+    # within one source)
+    VALUES_DIFFER = "values_differ", _("Sources report different values")
+    # facts dated after the death date the archive shows (a handling-log entry, a pension
+    # paid for a later month, a card issued …)
+    ACTIVITY_AFTER_DEATH = "activity_after_death", _("Activity after death")
+
+
+class ConflictStatus(models.TextChoices):
+    OPEN = "open", _("Unresolved")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class ConflictQuerySet(ScopedQuerySet):
+    area_lookup = "resident"  # the archive row holds the area codes
+
+
+class Conflict(models.Model):
+    """Facts about one item of one person that must not be settled silently: the archive
+    still shows one value (the item's resolution rule), and this row makes the
+    disagreement visible on the profile and in the conflicts list.
+
+    Kept by `conflicts.detect` for the persons each archive refresh rebuilds: a conflict
+    that no longer holds is removed, one whose facts changed is replaced (open again), one
+    whose facts did not change keeps its status. `facts` lists what was found, each
+    {"role": "value" | "activity", "source", "batch", "file", "row", "value" (ISO date),
+    "reported" (a 公安 report's 注销日期, else null), "what" (an activity's kind or matter),
+    "item" (the dictionary item an activity's date feeds, for masking, else null)}.
+    """
+
+    # db_column person_id: the archive row's key is the person's id. No constraint: the
+    # archive rows are deleted and inserted again by every refresh. No index of its own:
+    # the unique constraint's (person_id, item, kind) serves lookups by person.
+    resident = models.ForeignKey(
+        Resident,
+        models.CASCADE,
+        db_column="person_id",
+        db_constraint=False,
+        db_index=False,
+        related_name="conflicts",
+    )
+    item = models.CharField(_("item"), max_length=64)  # dictionary item code
+    kind = models.CharField(_("kind"), max_length=32, choices=ConflictKind.choices)
+    facts = models.JSONField(_("facts found"), default=list)
+    shown = models.TextField(_("archive value"), null=True, blank=True)
+    detected_at = models.DateTimeField(_("detected at"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.OPEN
+    )
+    note = models.TextField(_("note"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    objects = ConflictQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("data conflict")
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident", "item", "kind"], name="conflict_once_per_item_kind"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "kind"], name="conflict_status_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.item} {self.kind}"
+
+    @property
+    def values(self) -> list:
+        """The item's values found (ISO dates for a date item), in the order of `facts`."""
+        return [f["value"] for f in self.facts if f.get("role") == "value"]

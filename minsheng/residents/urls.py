@@ -6,6 +6,7 @@ app_name = "residents"
 urlpatterns = [
     path("dictionary/", views.dictionary_list, name="dictionary"),
     path("residents/", views.resident_search, name="search"),
+    path("conflicts/", views.conflict_list, name="conflicts"),
     path("residents/<id:person_id>/", views.resident_profile, name="profile"),
     path("residents/<id:person_id>/reveal/", views.resident_reveal, name="reveal"),
     path(

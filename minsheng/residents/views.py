@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Case, Value, When
+from django.db.models import Case, Count, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,9 +21,21 @@ from minsheng.audit.models import EventType
 from minsheng.catalogue import dictionary, registry
 from minsheng.geo.models import Area, Level
 from minsheng.lib import idcard
-from minsheng.residents.access import access_resident
+from minsheng.residents.access import (
+    access_conflicts,
+    access_resident,
+    may_read_conflicts,
+    resident_conflicts,
+)
 from minsheng.residents.actions import REVEAL_MINUTES, REVEAL_SESSION_KEY, do_reveal_resident
-from minsheng.residents.models import Provenance, Resident, field_name
+from minsheng.residents.models import (
+    Conflict,
+    ConflictKind,
+    ConflictStatus,
+    Provenance,
+    Resident,
+    field_name,
+)
 from minsheng.residents.plain import Plain
 from minsheng.residents.signals import profile_portrait
 from minsheng.sources.models import LinkMethod, fact_columns, fact_model
@@ -394,7 +406,12 @@ def resident_search(request):
         .values_list("code", "name")
     )
     form = SearchForm(request.GET or None, communities=communities)
-    context = {"form": form, "page": None, "query": ""}
+    context = {
+        "form": form,
+        "page": None,
+        "query": "",
+        "may_read_conflicts": may_read_conflicts(user),
+    }
     if not form.is_valid() or not (form.cleaned_data["q"] or form.cleaned_data["community"]):
         return render(request, "residents/search.html", context)
 
@@ -475,8 +492,12 @@ def _profile_context(request, resident, revealed_until: float | None) -> dict:
     revealed = revealed_until is not None
     plain = Plain()
     facts = _load_facts(request.user, resident.person_id)
-    # the resident was fetched through the area scope, so its provenance row may be read
-    provenance = Provenance.objects.filter(pk=resident.person_id).first()
+    # the resident was fetched through the area scope (with its provenance row, see
+    # `access_resident`), so its provenance row may be read
+    try:
+        provenance = resident.person.provenance
+    except Provenance.DoesNotExist:
+        provenance = None
     english = get_language() == "en"
     groups = []
     for cat in dictionary.categories():
@@ -519,6 +540,9 @@ def _profile_context(request, resident, revealed_until: float | None) -> dict:
     return {
         "resident": resident,
         "header": _header(resident, plain, revealed),
+        "open_conflicts": [
+            _conflict_view(c, revealed) for c in resident_conflicts(resident).order_by("id")
+        ],
         "groups": groups,
         "revealed": revealed,
         "revealed_until": (
@@ -603,7 +627,7 @@ def _portrait(request, resident, revealed: bool) -> dict:
 @login_required
 def resident_profile(request, person_id: int):
     """One resident's archive: 13 categories with sources, dates, conflicts and history."""
-    resident = access_resident(request, person_id)
+    resident = access_resident(request, person_id, provenance=True)
     revealed_until = _revealed(request, person_id)
     record_event(
         EventType.VIEW,
@@ -623,7 +647,7 @@ def resident_profile(request, person_id: int):
 @require_POST
 def resident_reveal(request, person_id: int):
     """Show one person's sensitive values in full for a few minutes, for a stated reason."""
-    resident = access_resident(request, person_id)
+    resident = access_resident(request, person_id, provenance=True)
     if not request.user.may_reveal_personal_data:
         deny(request, "resident", person_id, details={"action": "reveal"})
     form = RevealForm(request.POST)
@@ -673,3 +697,137 @@ def resident_item_history(request, person_id: int, code: str):
         "revealed": revealed,
     }
     return render(request, "residents/item_history.html", context)
+
+
+# -- data conflicts ---------------------------------------------------------------------
+
+# What an activity after death was (`conflicts.activities`); a handling-log entry shows
+# its matter as the log writes it.
+ACTIVITY_LABELS = {
+    "pension_paid": _("Pension paid for this month"),
+    "certified": _("Pension qualification certified"),
+    "insured": _("Insurance period started"),
+    "card_issued": _("Social security card issued"),
+    "registered": _("Employment or unemployment registration"),
+    "assistance_approved": _("Social assistance approved"),
+}
+CONFLICTS_PAGE_SIZE = 20
+
+
+def _conflict_fact(conflict: Conflict, fact: dict, revealed: bool) -> dict:
+    """One fact of a conflict as the pages show it, masked like the item its date feeds."""
+    code = fact.get("item") or conflict.item
+    try:
+        item = dictionary.item(code)
+    except KeyError:
+        item = dictionary.item(conflict.item)
+    activity = fact.get("role") == "activity"
+    what = fact.get("what")
+    return {
+        "activity": activity,
+        "value": _show(item, fact.get("value"), revealed),
+        "source": registry.label(fact.get("source", "")),
+        "file_name": fact.get("file"),
+        "row": fact.get("row"),
+        "reported": fact.get("reported"),
+        "what": ACTIVITY_LABELS.get(what, what) if activity else None,
+        "shown": not activity and fact.get("value") == conflict.shown,
+    }
+
+
+def _conflict_view(conflict: Conflict, revealed: bool) -> dict:
+    item = dictionary.item(conflict.item)
+    facts = [_conflict_fact(conflict, f, revealed) for f in conflict.facts]
+    return {
+        "conflict": conflict,
+        "kind": conflict.get_kind_display(),
+        "item": item.name_en if get_language() == "en" else item.name_zh,
+        "shown": _show(item, conflict.shown, revealed),
+        "facts": facts,
+        # what a list row names: the values that differ, or the activity after the death
+        # (whose date the row shows as the archive's value)
+        "listed": (
+            [f for f in facts if f["activity"]]
+            if conflict.kind == ConflictKind.ACTIVITY_AFTER_DEATH
+            else facts
+        ),
+    }
+
+
+@login_required
+def conflict_list(request):
+    """The data conflicts of the user's area (数据冲突): facts that disagree about a
+    person, open ones by default, filterable by kind, each linking to the profile."""
+    user = request.user
+    conflicts = access_conflicts(request)
+    status = request.GET.get("status", "")
+    if status not in ConflictStatus.values:
+        status = ConflictStatus.OPEN
+    kind = request.GET.get("kind", "")
+    if kind not in ConflictKind.values:
+        kind = ""
+    conflicts = conflicts.filter(status=status)
+    counts = dict(
+        conflicts.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+    )
+    kinds = [
+        {"value": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in ConflictKind.choices
+    ]
+    rows = conflicts.filter(kind=kind) if kind else conflicts
+    rows = rows.select_related("resident").only(
+        "id",
+        "item",
+        "kind",
+        "facts",
+        "shown",
+        "detected_at",
+        "status",
+        "resident__person_id",
+        "resident__identity_name",
+        "resident__identity_id_number",
+        "resident__residence_community",
+    )
+    paginator = Paginator(rows.order_by("-detected_at", "-id"), CONFLICTS_PAGE_SIZE)
+    # the counts per kind are the total: no COUNT(*) of the page's own
+    paginator.count = counts.get(kind, 0) if kind else sum(counts.values())
+    page = paginator.get_page(request.GET.get("page"))
+    plain = Plain()
+    get = dictionary.item
+    entries = []
+    for conflict in page.object_list:
+        r = conflict.resident
+        entries.append(
+            {
+                **_conflict_view(conflict, False),
+                "person_id": r.person_id,
+                "name": _show(get("identity.name"), r.identity_name, False),
+                "id_number": _show(get("identity.id_number"), plain(r.identity_id_number), False),
+                "community": r.residence_community,
+            }
+        )
+    if entries:
+        record_event(
+            EventType.VIEW,
+            actor=user,
+            request=request,
+            object_type="conflict_list",
+            details={
+                "kind": kind,
+                "status": status,
+                "results": paginator.count,
+                "page": page.number,
+                "persons": [e["person_id"] for e in entries],
+            },
+        )
+    context = {
+        "page": page,
+        "rows": entries,
+        "kinds": kinds,
+        "kind": kind,
+        "status": status,
+        "statuses": ConflictStatus.choices,
+        "total": sum(counts.values()),
+        "query": urlencode({k: v for k, v in (("kind", kind), ("status", status)) if v}),
+    }
+    return render(request, "residents/conflicts.html", context)

@@ -1,13 +1,14 @@
 """The doors to the import's pages and objects: who may import, read the data quality and
-batches, and read or decide the linkage review queue. Each fetcher scopes, checks the role
-and audits a refusal (`deny`); the actions check the same predicates themselves."""
+batches, edit a department's column and code mappings, and read or decide the linkage
+review queue. Each fetcher scopes, checks the role and audits a refusal (`deny`); the
+actions check the same predicates themselves."""
 
 from __future__ import annotations
 
 from minsheng.accounts.roles import CITY_STAFF, Role
 from minsheng.audit.actions import deny
 
-from .models import Batch, LinkReview, ReviewStatus
+from .models import Batch, CodeMapping, ColumnMapping, LinkReview, ReviewStatus
 
 CLERKS = frozenset({Role.DISTRICT_CLERK, Role.STREET_CLERK, Role.COMMUNITY_CLERK})
 # Who decides links: the city's business staff and the area clerks. Read-only users may
@@ -19,6 +20,12 @@ REVIEW_READERS = REVIEW_DECIDERS | {Role.VIEWER}
 def may_import(user) -> bool:
     """Imports, batches and the data-quality pages are the city bureau's business."""
     return bool(user.is_authenticated and user.is_city_staff)
+
+
+def may_edit_mappings(user) -> bool:
+    """A department's column and code mappings, and re-applying them to a batch: the city's
+    business staff (who import), never a read-only account."""
+    return may_import(user) and not user.is_read_only
 
 
 def may_read_reviews(user) -> bool:
@@ -41,12 +48,44 @@ def access_imports(request, object_type: str, object_id: object = "") -> None:
         deny(request, object_type, object_id)
 
 
-def access_batch(request, pk: int, *, object_type: str = "batch") -> Batch:
+def access_batch(request, pk: int, *, object_type: str = "batch", for_write: bool = False) -> Batch:
+    """A batch for the import pages (city staff, else 403; 404 if missing); for a write
+    (a mapping saved from it, its re-application) the user must also edit mappings."""
     access_imports(request, object_type, pk)
+    if for_write and not may_edit_mappings(request.user):
+        deny(request, object_type, pk)
     batch = Batch.objects.filter(pk=pk).first()
     if batch is None:
         deny(request, object_type, pk, not_found=True)
     return batch
+
+
+def access_mappings(request) -> None:
+    """The list of the departments' mappings: city staff only, else 403."""
+    access_imports(request, "source_mappings")
+
+
+def access_column_mapping(request, pk: int) -> ColumnMapping:
+    """A saved column mapping, to delete it (403 unless the user edits mappings, 404 if
+    missing)."""
+    access_imports(request, "column_mapping", pk)
+    if not may_edit_mappings(request.user):
+        deny(request, "column_mapping", pk)
+    mapping = ColumnMapping.objects.filter(pk=pk).first()
+    if mapping is None:
+        deny(request, "column_mapping", pk, not_found=True)
+    return mapping
+
+
+def access_code_mapping(request, pk: int) -> CodeMapping:
+    """A saved code mapping, to delete it (as `access_column_mapping`)."""
+    access_imports(request, "code_mapping", pk)
+    if not may_edit_mappings(request.user):
+        deny(request, "code_mapping", pk)
+    mapping = CodeMapping.objects.filter(pk=pk).first()
+    if mapping is None:
+        deny(request, "code_mapping", pk, not_found=True)
+    return mapping
 
 
 def access_review_queue(request) -> None:

@@ -2,8 +2,11 @@
 
 `load(batch, linked)` writes the batch's accepted rows into its source's fact table (typed
 values, ciphertext and blind index, the linked person, provenance: batch, row, load time),
-its quarantined rows with the raw value encrypted, and a review item for every row a clerk
-must decide. It runs inside the batch's transaction (actions.do_load_batch).
+its quarantined rows and the warnings of its kept rows (each with the row as the sheet
+shows it, the column's letter and header, and the raw value encrypted), and a review item
+for every row a clerk must decide. Facts, quarantine and warnings go in through the bulk
+path (`bulk.insert_frame`: a file may have a hundred thousand warnings). It runs inside
+the batch's transaction (actions.do_load_batch).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from .models import (
     LinkReview,
     QuarantinedRow,
     ReviewKind,
+    RowWarning,
     fact_columns,
 )
+from .protect import encrypt
 
 __all__ = ["Loaded", "load"]
 
@@ -49,6 +54,7 @@ def load(batch: Batch, linked: Linked) -> Loaded:
     else:
         insert_frame(table, facts)
     insert_frame(QuarantinedRow._meta.db_table, _quarantine_frame(batch, linked))
+    insert_frame(RowWarning._meta.db_table, _warning_frame(batch, linked))
     analyze(table)
     failpoints.reach("ingest.after_facts")
     methods = linked.links.get_column("method").value_counts()
@@ -98,13 +104,25 @@ def _fact_frame(batch: Batch, linked: Linked) -> pl.DataFrame:
     )
 
 
+HEADER_CHARS = 255  # QuarantinedRow.header, RowWarning.header: a header cell may be longer
+
+
+def _text(df: pl.DataFrame, name: str, limit: int | None = None) -> pl.Series:
+    """A text column of the frame, empty text where it is null, cut to `limit` characters."""
+    out = df.get_column(name).cast(pl.String).fill_null("")
+    return (out.str.slice(0, limit) if limit else out).alias(name)
+
+
 def _quarantine_frame(batch: Batch, linked: Linked) -> pl.DataFrame:
     q = linked.protected.parsed.quarantined
     return pl.DataFrame(
         {
             "batch_id": pl.Series([batch.pk] * q.height, dtype=pl.Int64),
             "row": q.get_column("row"),
+            "sheet_row": q.get_column("sheet_row").cast(pl.Int64),
             "column": q.get_column("column").fill_null(""),
+            "letter": _text(q, "letter"),
+            "header": _text(q, "header", HEADER_CHARS),
             "raw_value_enc": linked.protected.quarantined_raw_enc,
             "reason_code": q.get_column("reason_code"),
             # the sentence ends with the raw value, which is stored encrypted instead
@@ -113,6 +131,24 @@ def _quarantine_frame(batch: Batch, linked: Linked) -> pl.DataFrame:
                     pl.format(" ({})", pl.col("raw_value").fill_null("empty"))
                 )
             ).to_series(),
+        }
+    )
+
+
+def _warning_frame(batch: Batch, linked: Linked) -> pl.DataFrame:
+    """One row per warning of a kept row; the raw value encrypted (it may be an ID), each
+    distinct value once (protect.encrypt)."""
+    w = linked.protected.parsed.cell_warnings
+    return pl.DataFrame(
+        {
+            "batch_id": pl.Series([batch.pk] * w.height, dtype=pl.Int64),
+            "row": w.get_column("row").cast(pl.Int64),
+            "sheet_row": w.get_column("sheet_row").cast(pl.Int64),
+            "column": _text(w, "column"),
+            "letter": _text(w, "letter"),
+            "header": _text(w, "header", HEADER_CHARS),
+            "code": w.get_column("code").cast(pl.String),
+            "raw_value_enc": encrypt(w.get_column("raw_value").cast(pl.String)).fill_null(""),
         }
     )
 

@@ -7,6 +7,11 @@ one resolved row per person. The fact tables are generated from the source regis
 (`catalogue.registry`), so a source is declared once: each accepted input row becomes one fact row keyed by the linked person and
 carrying its provenance (batch, row number, load time). ID numbers and phone numbers are
 never stored in clear: each is kept SM4-encrypted beside its blind index.
+
+Besides the facts, a batch keeps its quarantined rows and the warnings of its kept rows
+(`RowWarning`), each located as the spreadsheet shows it (sheet row, column letter and
+header), and how its file was read. A department's column and code mappings
+(`ColumnMapping`, `CodeMapping`) are data the bureau's business staff keep per source.
 """
 
 from __future__ import annotations
@@ -60,6 +65,20 @@ class Batch(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # How the file was read: the data sheet of a workbook and the others it has, the header's
+    # row as the spreadsheet shows it, each column of the file (`mapping.ColumnUse.as_dict`:
+    # letter, header as written, maps_to, unit, hidden, used, ignored, samples) and the
+    # warnings about whole columns (code, column letter, header, detail). The samples of an
+    # unmapped column may be anyone's data, so they are stored masked
+    # (`report.mask_cell`), never in clear.
+    sheet_name = models.CharField(_("sheet"), max_length=255, blank=True)
+    header_row = models.IntegerField(_("header row"), null=True, blank=True)
+    other_sheets = models.JSONField(default=list, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    file_warnings = models.JSONField(default=list, blank=True)
+    # The file as kept on the server, read again when the department's mappings are
+    # re-applied to the batch. Never shown to clerks (a server path).
+    stored_path = models.CharField(max_length=1024, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -109,11 +128,16 @@ class Person(models.Model):
 
 class QuarantinedRow(models.Model):
     """An input row that could not be accepted, with where and why. The raw value may be an
-    ID number, so it is stored encrypted."""
+    ID number, so it is stored encrypted. `row` is the row's number in the import (the
+    provenance key); `sheet_row` the row as the spreadsheet shows it (null for rows
+    quarantined before it was recorded), `letter` and `header` the file's column."""
 
     batch = models.ForeignKey(Batch, models.CASCADE, related_name="quarantined")
     row = models.IntegerField(_("row"))
+    sheet_row = models.IntegerField(_("sheet row"), null=True, blank=True)
     column = models.CharField(_("column"), max_length=64, blank=True)
+    letter = models.CharField(_("column letter"), max_length=8, blank=True)
+    header = models.CharField(_("header"), max_length=255, blank=True)
     raw_value_enc = models.TextField(blank=True)
     reason_code = models.CharField(_("reason code"), max_length=32, db_index=True)
     reason = models.TextField(_("reason"))
@@ -124,6 +148,82 @@ class QuarantinedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.row} {self.reason_code}"
+
+
+class RowWarning(models.Model):
+    """Something noticed in a row that was kept (a label none of the column's codes, a date
+    in the future, a hidden row …): where (import row, sheet row, column letter and header),
+    which declared column, the warning's code and the raw value, encrypted like a
+    quarantined row's. A file may have many; they are written in bulk (`load.py`)."""
+
+    # (batch, row) serves the batch's pages and its deletion; no separate batch index.
+    batch = models.ForeignKey(Batch, models.CASCADE, related_name="row_warnings", db_index=False)
+    row = models.IntegerField(_("row"))
+    sheet_row = models.IntegerField(_("sheet row"), null=True, blank=True)
+    column = models.CharField(_("column"), max_length=64, blank=True)
+    letter = models.CharField(_("column letter"), max_length=8, blank=True)
+    header = models.CharField(_("header"), max_length=255, blank=True)
+    code = models.CharField(_("warning"), max_length=32)
+    raw_value_enc = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["batch", "row", "id"]
+        indexes = [models.Index(fields=["batch", "row"], name="row_warning_batch_row")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row} {self.code}"
+
+
+# -- a department's mappings (data, not code) -------------------------------------------
+
+
+class ColumnMapping(models.Model):
+    """A department's header the registry does not know, mapped by the bureau's business
+    staff to a declared column of the source (or to nothing: `column` empty = ignore it).
+    Applies to every later file of the source (`mappings.overrides_for`)."""
+
+    source = models.CharField(_("source"), max_length=32)
+    header = models.CharField(_("header"), max_length=255)  # registry.normalise_header
+    column = models.CharField(_("column"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "header"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "header"], name="column_mapping_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.header} → {self.column or '-'}"
+
+    @property
+    def ignored(self) -> bool:
+        return not self.column
+
+
+class CodeMapping(models.Model):
+    """A label a department writes in a code column, mapped to one of the column's codes."""
+
+    source = models.CharField(_("source"), max_length=32)
+    column = models.CharField(_("column"), max_length=64)
+    label = models.CharField(_("label"), max_length=255)
+    code = models.CharField(_("code"), max_length=16)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "column", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "column", "label"], name="code_mapping_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}.{self.column}: {self.label} → {self.code}"
 
 
 class ReviewKind(models.TextChoices):

@@ -1,9 +1,14 @@
 """Normalising department values, vectorised with Polars.
 
 Every function takes a String expression (the raw cell text, null or empty when absent)
-and returns an expression; the caller selects them over a whole file at once. The only
-Python per-value work is the ID number (the GB 11643 rules live in `minsheng.lib.idcard`),
-and it runs once per distinct value (`normalise_ids`), not once per row.
+and returns an expression; the caller selects them over a whole file at once. Python runs
+only once per distinct value, never once per row: for ID numbers (the GB 11643 rules live
+in `minsheng.lib.idcard`, `normalise_ids`) and for labels outside a column's code list
+(`code_value`).
+
+Clerks type values in Excel or WPS, so most functions first undo formatting in one pass
+of `str.replace_many` (full-width digits and punctuation, Chinese numerals in dates, the
+yuan sign, unit suffixes, middle-dot variants) and then parse a small set of shapes.
 
 Nothing here guesses: what cannot be normalised exactly becomes null, and the caller
 decides whether that row is quarantined or accepted with a flag.
@@ -11,7 +16,9 @@ decides whether that row is quarantined or accepted with a flag.
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from functools import cache
 
 import polars as pl
 
@@ -21,8 +28,10 @@ __all__ = [
     "EXCEL_EPOCH",
     "TRADITIONAL_TO_SIMPLIFIED",
     "USCC_ALPHABET",
+    "ambiguous_numeric_month",
     "blank_to_null",
     "code_value",
+    "date_precision",
     "decimal_value",
     "excel_numeric_id_text",
     "integer_value",
@@ -76,6 +85,47 @@ TRADITIONAL_TO_SIMPLIFIED: dict[str, str] = {
 EXCEL_EPOCH = date(1899, 12, 30)  # 1900 date system, serials ≥ 61 (after the fake 1900-02-29)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+_SPACES = " \t\r\n\u3000\u00a0\ufeff"
+
+
+def _replacer(*tables: dict[str, str]) -> tuple[list[str], list[str]]:
+    """One `str.replace_many` table from several (later ones win), longest pattern first:
+    with `leftmost=True` the longest of the patterns starting at a position is the one used
+    (二十三 before 二十 before 二)."""
+    merged: dict[str, str] = {}
+    for t in tables:
+        merged.update(t)
+    keys = sorted(merged, key=len, reverse=True)
+    return keys, [merged[k] for k in keys]
+
+
+def _apply(expr: pl.Expr, table: tuple[list[str], list[str]]) -> pl.Expr:
+    return expr.str.replace_many(table[0], table[1], leftmost=True)
+
+
+_HALF_MAP = dict(zip(_FULL, _HALF, strict=True))
+_NO_SPACES = dict.fromkeys(_SPACES, "")
+
+
+def _numerals() -> dict[str, str]:
+    """Numerals as clerks write them → ASCII digits: 〇/零/○ and 一…九 (also the financial
+    壹…玖), 十 (拾) and its compounds up to 九十九 (十一, 二十三), and the Roman numerals
+    Ⅰ…Ⅻ / ⅰ…ⅻ (one code point each)."""
+    digits = "〇一二三四五六七八九"
+    out = {"零": "0", "○": "0"}
+    for n, (plain, financial) in enumerate(zip(digits, "零壹贰叁肆伍陆柒捌玖", strict=True)):
+        out[plain] = out[financial] = str(n)
+    for ten in ("十", "拾"):
+        for n in range(10, 100):
+            tens, units = divmod(n, 10)
+            word = (digits[tens] if tens > 1 else "") + ten + (digits[units] if units else "")
+            out[word] = str(n)
+    for n in range(1, 13):
+        out[chr(0x215F + n)] = out[chr(0x216F + n)] = str(n)  # Ⅰ U+2160…, ⅰ U+2170…
+    return out
+
+
+_NUMERALS = _numerals()
 
 
 def to_halfwidth(expr: pl.Expr) -> pl.Expr:
@@ -84,15 +134,29 @@ def to_halfwidth(expr: pl.Expr) -> pl.Expr:
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
     """Strip spaces (incl. U+3000) and turn "" into null: an empty cell is a missing value."""
-    s = expr.str.strip_chars(" \t\r\n\u3000\u00a0\ufeff")
-    return pl.when(s == "").then(None).otherwise(s)
+    return expr.str.strip_chars(_SPACES).replace("", None)
+
+
+# -- names --------------------------------------------------------------------------------
+
+# The separator of transliterated names (阿依古丽·吐尔逊) is U+00B7, as on ID cards; clerks
+# type whatever their input method offers. The ASCII full stop is a separator only between
+# two Han characters (below).
+_DOTS = "\u00b7\u0387\u2022\u2027\u2219\u22c5\u2e31\u30fb\uff0e\uff65"
+_NAME_TABLE = _replacer(
+    _HALF_MAP,
+    {"\u00a0": " ", "\ufeff": " "},
+    dict.fromkeys(_DOTS, "\u00b7"),
+    TRADITIONAL_TO_SIMPLIFIED,
+)
 
 
 def parse_name(expr: pl.Expr) -> pl.Expr:
-    """Half-width, no stray spaces between Han characters, traditional → simplified."""
-    s = blank_to_null(to_halfwidth(expr))
-    s = s.str.replace_all(r"(\p{Han})\s+", "${1}").str.replace_all(r"\s+(\p{Han})", "${1}")
-    return s.str.replace_many(TRADITIONAL_TO_SIMPLIFIED)
+    """Half-width, traditional → simplified, every middle-dot variant as U+00B7, and no
+    spaces next to a Han character or a middle dot ("王 伟", "热依拉 . 艾买提")."""
+    s = blank_to_null(_apply(expr, _NAME_TABLE))
+    s = s.str.replace_all(r"\s*(·)\s*|(\p{Han})\s+|\s+(\p{Han})", "${1}${2}${3}")
+    return s.str.replace_all(r"(\p{Han})\.(\p{Han})", "${1}·${2}")
 
 
 _SEX = {"男": "1", "女": "2", "1": "1", "2": "2", "男性": "1", "女性": "2", "M": "1", "F": "2"}
@@ -106,112 +170,274 @@ def parse_sex(expr: pl.Expr) -> pl.Expr:
 
 # -- dates ------------------------------------------------------------------------------
 
-# Each pattern names y, m and (for day precision) d. The time part of a date-time is
-# accepted and dropped: a date column holding "2024-03-05 00:00:00" is a workbook cell.
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_DAY_PATTERNS = (
-    rf"^(?<y>\d{{4}})[-/.](?<m>\d{{1,2}})[-/.](?<d>\d{{1,2}}){_TIME}$",
-    r"^(?<y>\d{4})年(?<m>\d{1,2})月(?<d>\d{1,2})日$",
-    r"^(?<y>\d{4})(?<m>\d{2})(?<d>\d{2})$",
+# One pass turns every way of writing a date into digits and dashes: 2024/3/5, 2024.3.5,
+# 2024年3月5日 and 二〇二四年三月五日 all become 2024-3-5 (2024年3月 becomes 2024-3 once the
+# trailing dash is stripped). The shapes below are then matched on that text.
+_DATE_TABLE = _replacer(
+    _HALF_MAP,
+    _NUMERALS,
+    {c: "-" for c in "/.／．－年月"},
+    {"日": "", "号": "", "\u00a0": " ", "\ufeff": " "},
 )
-_MONTH_PATTERNS = (
-    r"^(?<y>\d{4})[-/.](?<m>\d{1,2})$",
-    r"^(?<y>\d{4})年(?<m>\d{1,2})月$",
-    r"^(?<y>\d{4})(?<m>\d{2})$",
+_DATE_STRIP = " \t\r\n-"
+# The shapes of that text: a day (with the time of a date-time), a year-month, a compact
+# day or year-month, an Excel serial. Fractions of a second or of a serial come out of the
+# pass as "-\d+".
+_SHAPES = (
+    r"^(?:(?<day>\d{4}-\d{1,2}-\d{1,2})"
+    r"(?:[ T]+(?<hm>\d{1,2}:\d{2})(?<sec>:\d{2})?(?:-\d+)?)?"
+    r"|(?<month>\d{4}-\d{1,2})|(?<compact>\d{8})|(?<compact_month>\d{6})"
+    r"|(?<serial>\d{5})(?:-\d+)?)$"
 )
-# Excel serial numbers as text ("45356", "45356.0", "45356.5" with a time): five digits
-# cover 1927-05-18 .. 2173, and no other format the departments write has five digits.
-_SERIAL = r"^(\d{5})(?:\.\d+)?$"
+_MONTH_SHAPE = r"^(?:\d{4}-\d{1,2}|\d{6})$"
 
 
-def _ymd(s: pl.Expr, patterns: tuple[str, ...], day: bool) -> pl.Expr:
-    out = pl.lit(None, dtype=pl.Date)
-    for p in reversed(patterns):
-        g = s.str.extract_groups(p)
+def _date_text(expr: pl.Expr) -> pl.Expr:
+    return _apply(expr, _DATE_TABLE).str.strip_chars(_DATE_STRIP)
+
+
+def _date_parts(expr: pl.Expr, *, datetime: bool) -> pl.Expr:
+    """The date (or date-time) of the shapes matched, as one struct field `v`.
+
+    Built with `struct.with_fields`, so that the text is matched once: an expression used
+    twice is computed twice.
+    """
+    serial = pl.field("serial").cast(pl.Int64)
+    day = pl.coalesce(
+        pl.field("day").str.to_date("%Y-%m-%d", strict=False),
+        pl.concat_str(pl.field("month"), pl.lit("-1")).str.to_date("%Y-%m-%d", strict=False),
+        pl.field("compact").str.to_date("%Y%m%d", strict=False),
+        pl.concat_str(pl.field("compact_month"), pl.lit("01")).str.to_date("%Y%m%d", strict=False),
+        # Below 61 the 1900 leap-year bug makes the serial ambiguous: left null.
+        pl.when(serial >= 61).then(pl.lit(EXCEL_EPOCH) + pl.duration(days=serial)).cast(pl.Date),
+    )
+    if datetime:
         text = pl.concat_str(
-            g.struct.field("y"),
-            pl.lit("-"),
-            g.struct.field("m").str.zfill(2),
-            pl.lit("-"),
-            g.struct.field("d").str.zfill(2) if day else pl.lit("01"),
+            pl.field("day"), pl.lit(" "), pl.field("hm"), pl.field("sec").fill_null(":00")
         )
-        out = (
-            pl.when(g.struct.field("y").is_not_null())
-            .then(text.str.to_date("%Y-%m-%d", strict=False))
-            .otherwise(out)
+        day = pl.coalesce(
+            text.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=False),
+            day.cast(pl.Datetime("us")),
         )
-    return out
+    groups = _date_text(expr).str.extract_groups(_SHAPES)
+    return groups.struct.with_fields(v=day).struct.field("v")
 
 
 def parse_date(expr: pl.Expr, *, month_only: bool = False) -> pl.Expr:
     """A Date from any format the departments write, else null.
 
-    Day formats: 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305, date-times, and
-    Excel serials. Year-month formats (2024-03, 2024.03, 2024年3月, 202403) give the first
-    day of the month; see `date_precision` to tell them apart. With `month_only` (a
-    year_month column) the 6-digit form is read as a year-month before anything else.
+    Day formats: 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 二〇二四年三月五日 (〇/零/○,
+    一…十, 十一, 二十三, 三十一), 20240305, full-width digits, date-times (the time is
+    dropped: a date column holding "2024-03-05 00:00:00" is a workbook cell) and Excel
+    serials ("45356", "45356.5"; five digits cover 1927-05-18 .. 2173, and no other format
+    the departments write has five digits). Year-month formats (2024-03, 2024.3, 2025.06,
+    2024年3月, 二〇二三年五月, 202403) give the first day of the month; see `date_precision`
+    to tell them apart. With `month_only` (a year_month column) every date is the first of
+    its month.
+
+    A year-month typed into a number cell arrives as the number's text: 1965.03 and 1990.10
+    read as March and October, but 1990.1 is January as written; `ambiguous_numeric_month`
+    finds the numbers whose month cannot be told.
     """
-    s = blank_to_null(to_halfwidth(expr))
-    serial = s.str.extract(_SERIAL, 1).cast(pl.Int64, strict=False)
-    from_serial = pl.when(serial >= 61).then(
-        pl.lit(EXCEL_EPOCH) + pl.duration(days=serial)
-    )  # below 61 the 1900 leap-year bug makes the serial ambiguous: leave it null
-    day = _ymd(s, _DAY_PATTERNS, True)
-    month = _ymd(s, _MONTH_PATTERNS, False)
-    if month_only:
-        return pl.coalesce(month, day, from_serial.cast(pl.Date))
-    return pl.coalesce(day, month, from_serial.cast(pl.Date))
+    out = _date_parts(expr, datetime=False)
+    return out.dt.month_start() if month_only else out
 
 
 def date_precision(expr: pl.Expr) -> pl.Expr:
-    """ "month" where the raw value is a year-month, "day" for other non-empty values."""
-    s = blank_to_null(to_halfwidth(expr))
-    is_month = pl.any_horizontal([s.str.contains(p) for p in _MONTH_PATTERNS])
-    return (
-        pl.when(s.is_null())
-        .then(None)
-        .when(is_month)
-        .then(pl.lit("month"))
-        .otherwise(pl.lit("day"))
-    )
+    """ "month" where the raw value is a year-month (2024-03, 2024.3, 2024年3月, 二〇二三年五月,
+    202403), "day" for other non-empty values."""
+    month = _date_text(expr).replace("", None).str.contains(_MONTH_SHAPE)
+    return month.replace_strict({True: "month", False: "day"}, return_dtype=pl.String)
+
+
+def ambiguous_numeric_month(expr: pl.Expr) -> pl.Expr:
+    """True where the text is a year with the single decimal 1 (1990.1).
+
+    Typed into a number cell, 1990.10 (October) is stored and shown as 1990.1, the same
+    number as January: the caller applies this to cells the reader saw as numbers and
+    drops their value. The same text typed as text means January, as written.
+    """
+    s = to_halfwidth(expr).str.strip_chars(_SPACES)
+    return s.str.contains(r"^\d{4}\.1$").fill_null(False)
 
 
 def parse_datetime(expr: pl.Expr) -> pl.Expr:
-    """A Datetime from "2024-03-05 14:23[:11]" (also with / separators), else the date at 00:00."""
-    s = blank_to_null(to_halfwidth(expr)).str.replace_all("/", "-")
-    parsed = pl.coalesce(
-        s.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False),
-        s.str.to_datetime("%Y-%m-%d %H:%M", strict=False),
-        s.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
-    )
-    return pl.coalesce(parsed, parse_date(expr).cast(pl.Datetime("us")))
+    """A Datetime from "2026-03-13 22:40[:11]" (also 2026/3/13 22:40, 2026年3月13日 22:40),
+    else the date (any `parse_date` format) at 00:00."""
+    return _date_parts(expr, datetime=True)
 
 
-# -- numbers, codes, phones, USCC ---------------------------------------------------------
+# -- numbers ------------------------------------------------------------------------------
+
+# Formatting around an amount or a count: spaces (also between digits, 1 234), thousands
+# separators (1,234.50 and the full-width １，０２０), the yuan sign and currency names.
+_NUMBER_NOISE = _NO_SPACES | {",": "", "，": "", "\u2212": "-"}
+_CURRENCY = dict.fromkeys(("¥", "￥", "RMB", "rmb", "CNY", "人民币"), "")
 
 
-def integer_value(expr: pl.Expr) -> pl.Expr:
-    # "12.0" is how a workbook renders an integer cell read as text.
-    s = blank_to_null(to_halfwidth(expr)).str.replace(r"\.0+$", "").str.replace_all(",", "")
+@cache
+def _amount_table(unit: str | None) -> tuple[list[str], list[str]]:
+    if unit == "万元":
+        # The column counts 万元: 3万元 and 200万 are 3 and 200; 500元 names another unit.
+        units = {"万元": "", "万元整": "", "万": ""}
+    elif unit in (None, "元"):
+        # 万 multiplies exactly: the cast below reads 3e4 as 30000.
+        units = {"万元": "e4", "万元整": "e4", "万": "e4", "元": "", "元整": ""}
+    else:
+        units = {unit: ""}
+    return _replacer(_HALF_MAP, _NUMBER_NOISE, _CURRENCY, units)
+
+
+def decimal_value(expr: pl.Expr, scale: int = 2, *, unit: str | None = None) -> pl.Expr:
+    """An amount in `unit` (the column's unit as its header names it, 元 when None), else null.
+
+    Accepts ¥1,234.50, ￥ 980.00, RMB 100, 1234.5元, full-width digits and separators
+    (７８０, １，０２０), a sign (-12.50). 万 multiplies by 10 000 (3万元 is 30000 yuan); in a
+    column counted in 万元 (`unit="万元"`) 3万元, 200万 and 1,000.00 are 3, 200 and 1000,
+    and an amount written in 元 is null (the caller warns). More decimals than `scale` are
+    rounded (half to even), as before.
+    """
+    return _apply(expr, _amount_table(unit)).cast(pl.Decimal(18, scale), strict=False)
+
+
+# Units written after a count (3人, 12个月, 1户); 户 also inside 1户4人 (one household of four).
+_COUNT_UNITS = "人名口个户月次岁天年周"
+_COUNT_TABLE = _replacer(_HALF_MAP, _NUMBER_NOISE)
+
+
+def integer_value(expr: pl.Expr, *, unit: str | None = None) -> pl.Expr:
+    """A whole number, else null: 36, ３, "3人", "１人", "12个月", "12.0" (how a workbook renders
+    an integer cell read as text), "1,200". "1户4人" is 4, the people, unless the column
+    counts households (`unit="户"`: 1)."""
+    s = _apply(expr, _COUNT_TABLE).str.strip_chars_end(_COUNT_UNITS)
+    s = s.str.replace_all(r"户\d+$|\.0+$" if unit == "户" else r"^\d+户|\.0+$", "")
     return s.cast(pl.Int64, strict=False)
 
 
-def decimal_value(expr: pl.Expr, scale: int = 2) -> pl.Expr:
-    s = blank_to_null(to_halfwidth(expr)).str.replace_all(",", "")
-    return s.cast(pl.Decimal(18, scale), strict=False)
+# -- codes ----------------------------------------------------------------------------------
+
+# Labels are compared after folding: half-width, no spaces, numerals as digits (贰级, Ⅱ级,
+# 二级 and 2级 are one label).
+_FOLD_TABLE = _replacer(_HALF_MAP, _NO_SPACES, _NUMERALS)
+# A label containing one of these and a value missing it say opposite things (是 / 不是).
+_NEGATIONS = "不非无未没否"
 
 
-def code_value(expr: pl.Expr, codes: dict[str, str]) -> pl.Expr:
-    """The code for a label (or for a value that already is a code), else null."""
-    mapping = dict(codes) | {v: v for v in codes.values()}
-    half = {k.translate(_HALF_TABLE): v for k, v in mapping.items()}
-    # Labels are matched as written and, failing that, in half-width form: departments
-    # mix 正常（人户分离） and 正常(人户分离).
-    exact = blank_to_null(expr).replace_strict(mapping, default=None, return_dtype=pl.String)
-    folded = blank_to_null(to_halfwidth(expr)).replace_strict(
-        half, default=None, return_dtype=pl.String
-    )
-    return pl.coalesce(exact, folded)
+def _fold(expr: pl.Expr) -> pl.Expr:
+    return _apply(blank_to_null(expr), _FOLD_TABLE)
+
+
+def _fold_all(values: list[str]) -> list[str | None]:
+    frame = pl.Series("v", values, dtype=pl.String).to_frame()
+    return frame.select(_fold(pl.col("v"))).to_series().to_list()
+
+
+def _inside(part: str, whole: str) -> bool:
+    """`part` occurs in `whole`, not as a piece of a longer number (1级 is not in 11级)."""
+    start = whole.find(part)
+    while start >= 0:
+        end = start + len(part)
+        before = start > 0 and whole[start - 1].isdigit() and part[0].isdigit()
+        after = end < len(whole) and whole[end].isdigit() and part[-1].isdigit()
+        if not (before or after):
+            return True
+        start = whole.find(part, start + 1)
+    return False
+
+
+class _CodeTable:
+    """Label → code for one column, applied once per distinct value of a batch."""
+
+    def __init__(self, codes: dict[str, str], labels: dict[str, str] | None) -> None:
+        # A value that already is a code, or a label of the column's table as written
+        # (stripped), or in half-width form: departments mix 正常（人户分离） and 正常(人户分离).
+        self.exact = dict(codes) | {v: v for v in codes.values()}
+        self.half = {k.translate(_HALF_TABLE): v for k, v in self.exact.items()}
+        # Every label (the column's own win over the dictionary's) by its folded form; a
+        # folded form two codes share is no label.
+        named = dict(labels or {}) | dict(codes)
+        folded: dict[str, set[str]] = {}
+        for label, f in zip(named, _fold_all(list(named)), strict=True):
+            if f:
+                folded.setdefault(f, set()).add(named[label])
+        self.folded = {f: next(iter(c)) for f, c in folded.items() if len(c) == 1}
+        self.labels = [(f, c) for f, cs in folded.items() for c in cs]
+
+    def code_of(self, value: str) -> str | None:
+        """The one code a folded value names by containment, else None.
+
+        A label of two or more characters inside the value (城市低保 holds 低保) names its
+        code, and so does a label that holds the value (孙女 is in 孙子、孙女或外孙子、外孙女).
+        A label the value holds only as a part of a longer label it also holds (低保 in
+        低保边缘家庭, which holds 低保边缘) is set aside. Every other label whose characters
+        all occur in the value, in any order (言语 in 听力语言), and every label held under a
+        negation (低保 in 非低保) makes the value ambiguous. A value naming no code or
+        several gives None.
+        """
+        found: list[tuple[str, str, bool]] = []  # (label, code, names the code)
+        for label, code in self.labels:
+            if _inside(label, value):
+                negated = any(n in value and n not in label for n in _NEGATIONS)
+                found.append((label, code, len(label) >= 2 and not negated))
+            elif _inside(value, label):
+                found.append((label, code, True))
+            elif set(label) <= set(value):
+                found.append((label, code, False))
+        kept = [
+            (label, code, names)
+            for label, code, names in found
+            if not any(label != other and label in other for other, _, _ in found)
+            or _inside(value, label)
+        ]
+        named = {code for _, code, names in kept if names}
+        touched = {code for _, code, _ in kept}
+        return next(iter(named)) if len(named) == 1 and touched == named else None
+
+    def __call__(self, values: pl.Series) -> pl.Series:
+        values = values.cast(pl.String)
+        uniq = values.drop_nulls().unique()
+        if uniq.is_empty():
+            return pl.Series(values.name, [None] * len(values), dtype=pl.String)
+        v = pl.col("raw")
+        table = uniq.to_frame("raw").with_columns(
+            code=pl.coalesce(
+                blank_to_null(v).replace_strict(self.exact, default=None, return_dtype=pl.String),
+                blank_to_null(to_halfwidth(v)).replace_strict(
+                    self.half, default=None, return_dtype=pl.String
+                ),
+                _fold(v).replace_strict(self.folded, default=None, return_dtype=pl.String),
+            ),
+            folded=_fold(v),
+        )
+        rest = table.filter(pl.col("code").is_null() & pl.col("folded").is_not_null())
+        if not rest.is_empty():
+            found = [self.code_of(f) for f in rest["folded"].to_list()]
+            table = table.update(
+                rest.select("raw", code=pl.Series(found, dtype=pl.String)).drop_nulls(), on="raw"
+            )
+        table = table.drop_nulls("code")
+        return values.replace_strict(
+            table["raw"], table["code"], default=None, return_dtype=pl.String
+        )
+
+
+def code_value(
+    expr: pl.Expr, codes: dict[str, str], *, labels: dict[str, str] | None = None
+) -> pl.Expr:
+    """The code for a label (or for a value that already is a code), else null.
+
+    `codes` is the column's label → code table; `labels` (label → code) adds labels of
+    the same codes from elsewhere, such as the dictionary item's own (肢体残疾 where the
+    column's table has 肢体). A value is matched as written, in half-width form, with its
+    numerals folded (贰级, Ⅳ级, 4级 → the code of 二级 / 四级), and finally by containment
+    (`_CodeTable.code_of`: 城市低保 → 低保's code; 听力语言, 临时救助 → null). The work is
+    done once per distinct value of the column, not per row.
+    """
+    table = _CodeTable(codes, labels)
+    return expr.map_batches(table, return_dtype=pl.String, is_elementwise=True)
+
+
+# -- phones, USCC ---------------------------------------------------------------------------
 
 
 def parse_phone(expr: pl.Expr) -> pl.Expr:
@@ -244,14 +470,27 @@ def uscc_valid(expr: pl.Expr) -> pl.Expr:
 
 # -- ID numbers -----------------------------------------------------------------------------
 
+_EXPONENT = r"^[0-9]+(?:\.[0-9]*)?[eE]\+?[0-9]+$"
 
-def excel_numeric_id_text(value: float) -> str:
+
+def excel_numeric_id_text(value: float | int | str) -> str:
     """The text of a numeric workbook cell holding an ID.
 
-    An 18-digit number stored as a float keeps 15 significant digits; writing it in
-    exponent form lets `idcard.normalize` recognise it (float_precision_lost) instead of
-    mistaking the rounded digits for a typo. A 15-digit legacy number fits exactly.
+    `value` is the number as the reader has it: the stored XML text of an xlsx cell
+    ("150302196208302155", "1.50302199105272E+17") or a float (xls). Digits stored as
+    digits are exact and returned unchanged (a report tool writes 18-digit integers into
+    the cell). An 18-digit number that went through a float keeps 15 significant digits;
+    it is given in exponent form, which `idcard.normalize` recognises (float_precision_lost)
+    instead of mistaking the rounded digits for a typo. A 15-digit legacy number fits a
+    float exactly.
     """
+    if isinstance(value, str):
+        text = value.strip()
+        if m := re.fullmatch(r"([0-9]+)(?:\.0*)?", text):
+            return m.group(1)
+        return text
+    if isinstance(value, int):
+        return str(value)
     if value >= 1e16:
         return f"{value:.14E}"
     return str(int(value)) if value == int(value) else repr(value)
@@ -292,12 +531,20 @@ def normalise_ids(
 ) -> pl.DataFrame:
     """(id, error) for every value of `raw`, computed once per distinct value.
 
-    `error` is an `idcard.ERROR_CODES` code, "empty" for a missing ID, or — in files that
-    went through Excel — "float_precision_lost" for an 18-digit number ending in 000 that
-    fails its check (Excel rounded it to 15 significant digits) and the warning
-    "float_precision_suspect" when such a number happens to be valid (1 in 11 rounded
-    numbers pass the check by chance, so linkage must confirm it with other fields; the ID
-    is kept).
+    `error` is an `idcard.ERROR_CODES` code, "empty" for a missing ID, or:
+
+    - "not_an_id" for text without a single digit (#N/A left by a failed VLOOKUP, 待补录,
+      无, a name typed into the ID column);
+    - "float_precision_lost" for an ID a spreadsheet held as a float: any exponent form
+      (1.50304E+17) that is no valid ID, and — in files that went through Excel
+      (`excel_handled`) — an 18-digit number ending in 000 that fails its check (Excel
+      rounded it to 15 significant digits);
+    - the warning "float_precision_suspect" (`excel_handled`) when such a …000 number
+      happens to be valid (1 in 11 rounded numbers pass the check by chance, so linkage
+      must confirm it with other fields; the ID is kept).
+
+    An exact 18-digit number is fine wherever it came from, and a 15-digit legacy number
+    becomes its 18-digit form.
     """
     raw = raw.rename("raw")
     uniq = raw.drop_nulls().unique()
@@ -318,20 +565,30 @@ def normalise_ids(
             ),
         ]
     )
+    # The value without formatting, as `idcard` cleans it: spaces, dashes, the "'" prefix.
+    clean = (
+        to_halfwidth(pl.col("raw"))
+        .str.replace_all(r"[\s\u200b\u200c\u200d\ufeff\-\u2010-\u2015\u2212]+", "")
+        .str.strip_prefix("'")
+    )
+    failed = pl.col("error").is_not_null() & (pl.col("error") != "empty")
+    error = (
+        pl.when(failed & clean.str.contains(_EXPONENT))
+        .then(pl.lit("float_precision_lost"))
+        .when(failed & ~clean.str.contains(r"[0-9]"))
+        .then(pl.lit("not_an_id"))
+        .otherwise(pl.col("error"))
+    )
     if excel_handled:
-        rounded = (
-            pl.col("raw")
-            .str.replace_all(r"[\s\-]", "")
-            .str.contains(r"^\d{15}000$")
-            .fill_null(False)
-        )
-        table = table.with_columns(
-            error=pl.when(rounded & (pl.col("error") == "bad_check_digit"))
+        rounded = clean.str.contains(r"^\d{15}000$").fill_null(False)
+        error = (
+            pl.when(rounded & (pl.col("error") == "bad_check_digit"))
             .then(pl.lit("float_precision_lost"))
             .when(rounded & pl.col("error").is_null())
             .then(pl.lit("float_precision_suspect"))
-            .otherwise(pl.col("error"))
+            .otherwise(error)
         )
+    table = table.with_columns(error=error)
     out = raw.to_frame().join(table, on="raw", how="left", maintain_order="left")
     return out.select(
         "id",

@@ -14,6 +14,18 @@ urlpatterns = [
     ),
     path("batches/<id:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<id:pk>/report.xlsx", views.batch_report, name="batch_report"),
+    path(
+        "batches/<id:pk>/column-mapping/", views.batch_column_mapping, name="batch_column_mapping"
+    ),
+    path("batches/<id:pk>/code-mapping/", views.batch_code_mapping, name="batch_code_mapping"),
+    path("batches/<id:pk>/reapply/", views.batch_reapply, name="batch_reapply"),
+    path("mappings/", views.mapping_list, name="mapping_list"),
+    path(
+        "mappings/columns/<id:pk>/delete/",
+        views.column_mapping_delete,
+        name="column_mapping_delete",
+    ),
+    path("mappings/codes/<id:pk>/delete/", views.code_mapping_delete, name="code_mapping_delete"),
     path("reviews/", views.review_list, name="review_list"),
     path("reviews/<id:pk>/", views.review_detail, name="review_detail"),
 ]

@@ -1,5 +1,7 @@
 """Staff pages of the import pipeline: upload with live progress, data quality per source,
-batch detail and report, and the clerical review queue of uncertain links.
+batch detail and report (with how the file was read, its warnings and the department's
+unmapped columns and labels to map), the departments' saved mappings, and the clerical
+review queue of uncertain links.
 
 Views stay thin: imports and review decisions go through `actions.py`; these functions
 check who may look, mask what they show and audit every view of personal data.
@@ -19,10 +21,13 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -37,19 +42,43 @@ from . import progress
 from . import report as rpt
 from .access import (
     access_batch,
+    access_code_mapping,
+    access_column_mapping,
     access_imports,
+    access_mappings,
     access_review,
     access_review_queue,
     may_decide_review,
+    may_edit_mappings,
 )
-from .actions import do_decide_review
-from .models import Batch, LinkReview, QuarantinedRow, ReviewStatus, fact_model
-from .signals import upload_received
+from .actions import (
+    do_decide_review,
+    do_delete_code_mapping,
+    do_delete_column_mapping,
+    do_save_code_mapping,
+    do_save_column_mapping,
+    reapply_problem,
+)
+from .mappings import code_choices, source_columns
+from .models import (
+    Batch,
+    CodeMapping,
+    ColumnMapping,
+    LinkReview,
+    QuarantinedRow,
+    ReviewStatus,
+    RowWarning,
+    fact_model,
+)
+from .signals import reapply_requested, upload_received
 
 LATEST_BATCHES = 5  # per source on the data-quality page
 QUARANTINE_PAGE = 50
+WARNING_PAGE = 50
 REVIEW_PAGE = 50
-UPLOAD_SUFFIXES = (".csv", ".xlsx")
+# What offices save: the reader decides the format by content, the suffix only keeps out
+# files that are plainly no table (a .docx, a .pdf).
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls", ".et", ".txt", ".tsv")
 
 
 SEX_LABELS = {"1": gettext_lazy("Male"), "2": gettext_lazy("Female")}
@@ -78,7 +107,11 @@ class UploadForm(StyledFormMixin, forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if Path(upload.name).suffix.lower() not in UPLOAD_SUFFIXES:
-            raise forms.ValidationError(_("Only CSV and XLSX files can be imported."))
+            raise forms.ValidationError(
+                _(
+                    "Only Excel/WPS workbooks (.xlsx, .xls, .et) and CSV or text files can be imported."
+                )
+            )
         return upload
 
 
@@ -215,7 +248,9 @@ def quality(request):
     """Per source its latest batches: one query for the batches, one for open reviews."""
     access_imports(request, "import_quality")
     latest = (
-        Batch.objects.defer("warnings", "error", "sha256")
+        Batch.objects.defer(
+            "warnings", "error", "sha256", "columns", "file_warnings", "other_sheets", "stored_path"
+        )
         .annotate(rank=Window(RowNumber(), partition_by=[F("source")], order_by=F("id").desc()))
         .filter(rank__lte=LATEST_BATCHES)
         .order_by("source", "-id")
@@ -255,33 +290,298 @@ def quality(request):
     return render(request, "sources/quality.html", context)
 
 
+IGNORE = "-"  # the column choice "ignore this column" (an empty choice would be no choice)
+
+
+class ColumnMappingForm(StyledFormMixin, forms.Form):
+    header = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    column = forms.ChoiceField(label=gettext_lazy("Maps to"))
+
+    def __init__(self, src: registry.Source, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["column"].choices = [("", _("Choose a column")), (IGNORE, _("Ignore"))] + [
+            (name, label) for name, label in source_columns(src)
+        ]
+
+
+class CodeMappingForm(StyledFormMixin, forms.Form):
+    column = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    label = forms.CharField(max_length=255, widget=forms.HiddenInput, strip=False)
+    code = forms.ChoiceField(label=gettext_lazy("Code"))
+
+    def __init__(self, src: registry.Source, column: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        try:
+            choices = code_choices(src.column(column))
+        except KeyError:
+            choices = []
+        self.fields["code"].choices = [("", _("Choose a code"))] + [
+            (code, f"{code} {label}") for code, label in choices
+        ]
+
+
+def _pages(request, batch: Batch) -> tuple:
+    """The page of quarantined rows (`page`) and of warnings (`wpage`), each paged alone."""
+    quarantined = Paginator(
+        QuarantinedRow.objects.filter(batch=batch).order_by("row"), QUARANTINE_PAGE
+    ).get_page(request.GET.get("page"))
+    warnings = Paginator(
+        RowWarning.objects.filter(batch=batch).order_by("row", "id"), WARNING_PAGE
+    ).get_page(request.GET.get("wpage"))
+    return quarantined, warnings
+
+
 @login_required
 def batch_detail(request, pk: int):
     batch = _decorate(access_batch(request, pk))
-    page = Paginator(QuarantinedRow.objects.filter(batch=batch).order_by("row"), QUARANTINE_PAGE)
-    page = page.get_page(request.GET.get("page"))
+    src = rpt.source_of(batch)
+    page, wpage = _pages(request, batch)
     shown = rpt.shown_rows(batch, page.object_list)
-    # The masked raw values are personal data all the same.
+    warned = rpt.shown_warnings(batch, wpage.object_list)
+    columns = rpt.column_rows(batch)
+    codes = rpt.unmapped_code_rows(batch)
+    may_edit = may_edit_mappings(request.user) and src is not None
+    unmapped = _unmapped_columns(batch, src, columns, with_forms=may_edit)
+    if may_edit:
+        _add_code_forms(src, codes)
+    # The masked raw values (and the masked samples) are personal data all the same.
     record_event(
         EventType.VIEW,
         actor=request.user,
         request=request,
         object_type="batch",
         object_id=batch.pk,
-        details={"page": page.number, "quarantined_rows": [r.row for r in shown]},
+        details={
+            "page": page.number,
+            "quarantined_rows": [r.row for r in shown],
+            "warning_page": wpage.number,
+            "warning_rows": [r.row for r in warned],
+            "unmapped_columns": [c.get("letter") for c in unmapped],
+        },
     )
     context = {
         "batch": batch,
+        "department": src.department if src is not None else batch.source,
         "page": page,
         "rows": shown,
+        "page_query": urlencode({"wpage": wpage.number}),
+        "wpage": wpage,
+        "warning_rows": warned,
+        "wpage_query": urlencode({"page": page.number}),
+        "columns": columns,
+        "file_warnings": rpt.file_warning_rows(batch),
+        "unmapped": unmapped,
+        "codes": codes,
+        "may_edit": may_edit,
+        "reapply_problem": reapply_problem(batch),
         "timings": list((batch.timings or {}).items()),
         "timing_total": round(sum((batch.timings or {}).values()), 3),
-        "warnings": sorted((batch.warnings or {}).items()),
+        "warnings": rpt.warning_count_rows(batch),
         "pending_reviews": LinkReview.objects.filter(
             batch=batch, status=ReviewStatus.PENDING
         ).count(),
     }
     return render(request, "sources/batch_detail.html", context)
+
+
+def _unmapped_columns(
+    batch: Batch, src: registry.Source | None, columns: list[dict], *, with_forms: bool
+) -> list[dict]:
+    """The file's columns no declared column claims, each with the mapping saved for its
+    header since (one query) and, for who may edit, a form to map it."""
+    saved = dict(ColumnMapping.objects.filter(source=batch.source).values_list("header", "column"))
+    out = []
+    for c in columns:
+        if not c["unmapped"]:
+            continue
+        name = registry.normalise_header(c.get("header") or "")[0]
+        chosen = saved.get(name)
+        c["saved"] = None if chosen is None else (rpt.column_label(src, chosen) if chosen else "")
+        if with_forms and name:
+            c["form"] = ColumnMappingForm(
+                src,
+                initial={
+                    "header": c["header"],
+                    "column": "" if chosen is None else chosen or IGNORE,
+                },
+                auto_id=f"col-{c.get('letter', '')}-%s",  # one form per column: ids apart
+            )
+        out.append(c)
+    return out
+
+
+def _add_code_forms(src: registry.Source, codes: list[dict]) -> None:
+    """A form per unmapped label (`report.unmapped_code_rows`), its saved code chosen."""
+    for i, column in enumerate(codes):
+        for j, label in enumerate(column["labels"]):
+            label["form"] = CodeMappingForm(
+                src,
+                column["column"],
+                initial={
+                    "column": column["column"],
+                    "label": label["label"],
+                    "code": label["saved"] or "",
+                },
+                auto_id=f"code-{i}-{j}-%s",
+            )
+
+
+def _back_to(batch: Batch, anchor: str):
+    return redirect(reverse("sources:batch_detail", args=[batch.pk]) + f"#{anchor}")
+
+
+@login_required
+@require_POST
+def batch_column_mapping(request, pk: int):
+    """Save, for the batch's source, what one of its file's headers maps to."""
+    batch = access_batch(request, pk, object_type="column_mapping", for_write=True)
+    src = rpt.source_of(batch)
+    if src is None:
+        deny(request, "column_mapping", pk, not_found=True)
+    form = ColumnMappingForm(src, request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose what the column maps to."))
+        return _back_to(batch, "unmapped-columns")
+    column = form.cleaned_data["column"]
+    try:
+        mapping = do_save_column_mapping(
+            src,
+            form.cleaned_data["header"],
+            None if column == IGNORE else column,
+            acting_user=request.user,
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _(
+                "Saved: %(header)s in %(department)s's files maps to %(column)s. Re-apply the "
+                "mappings to use it in this batch."
+            )
+            % {
+                "header": form.cleaned_data["header"],
+                "department": src.department,
+                "column": rpt.column_label(src, mapping.column) if mapping.column else _("nothing"),
+            },
+        )
+    return _back_to(batch, "unmapped-columns")
+
+
+@login_required
+@require_POST
+def batch_code_mapping(request, pk: int):
+    """Save, for the batch's source, which code a label of one of its code columns means."""
+    batch = access_batch(request, pk, object_type="code_mapping", for_write=True)
+    src = rpt.source_of(batch)
+    if src is None:
+        deny(request, "code_mapping", pk, not_found=True)
+    form = CodeMappingForm(src, request.POST.get("column", ""), request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a code of the column."))
+        return _back_to(batch, "unmapped-codes")
+    try:
+        do_save_code_mapping(
+            src,
+            form.cleaned_data["column"],
+            form.cleaned_data["label"],
+            form.cleaned_data["code"],
+            acting_user=request.user,
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _(
+                "Saved: %(label)s in %(department)s's files means code %(code)s. Re-apply the "
+                "mappings to use it in this batch."
+            )
+            % {
+                "label": form.cleaned_data["label"].strip(),
+                "department": src.department,
+                "code": form.cleaned_data["code"],
+            },
+        )
+    return _back_to(batch, "unmapped-codes")
+
+
+@login_required
+@require_POST
+def batch_reapply(request, pk: int):
+    """Queue the re-application of the source's current mappings to the batch and show its
+    progress (the page of an upload's import)."""
+    batch = access_batch(request, pk, object_type="batch_reapply", for_write=True)
+    problem = reapply_problem(batch)
+    if problem:
+        messages.error(request, problem)
+        return _back_to(batch, "reapply")
+    token = progress.new_token()
+    progress.start(token, user_id=request.user.pk, file_name=batch.file_name, source=batch.source)
+    reapply_requested.send(
+        sender=Batch,
+        token=token,
+        batch_id=batch.pk,
+        user_id=request.user.pk,
+        language=translation.get_language(),
+    )
+    return redirect("sources:upload_progress", token=token)
+
+
+# -- the departments' mappings ---------------------------------------------------------
+
+
+@login_required
+def mapping_list(request):
+    """Every saved mapping, per source: two queries, however many there are."""
+    access_mappings(request)
+    by_source: dict[str, dict] = {}
+
+    def entry(name: str) -> dict:
+        if name not in by_source:
+            src = rpt.source_named(name)
+            by_source[name] = {
+                "name": name,
+                "label": src.label if src is not None else name,
+                "department": src.department if src is not None else "",
+                "columns": [],
+                "codes": [],
+            }
+        return by_source[name]
+
+    for m in ColumnMapping.objects.select_related("created_by").order_by("source", "header"):
+        src = rpt.source_named(m.source)
+        m.column_label = rpt.column_label(src, m.column) if m.column else ""
+        entry(m.source)["columns"].append(m)
+    for m in CodeMapping.objects.select_related("created_by").order_by("source", "column", "label"):
+        src = rpt.source_named(m.source)
+        m.column_label = rpt.column_label(src, m.column)
+        m.code_label = rpt.code_label(src, m.column, m.code)
+        entry(m.source)["codes"].append(m)
+    order = {s.name: i for i, s in enumerate(registry.sources())}
+    sources = sorted(
+        by_source.values(), key=lambda e: (order.get(e["name"], len(order)), e["name"])
+    )
+    context = {"sources": sources, "may_edit": may_edit_mappings(request.user)}
+    return render(request, "sources/mapping_list.html", context)
+
+
+@login_required
+@require_POST
+def column_mapping_delete(request, pk: int):
+    mapping = access_column_mapping(request, pk)
+    do_delete_column_mapping(mapping, acting_user=request.user)
+    messages.success(request, _("The column mapping has been deleted."))
+    return redirect("sources:mapping_list")
+
+
+@login_required
+@require_POST
+def code_mapping_delete(request, pk: int):
+    mapping = access_code_mapping(request, pk)
+    do_delete_code_mapping(mapping, acting_user=request.user)
+    messages.success(request, _("The code mapping has been deleted."))
+    return redirect("sources:mapping_list")
 
 
 @login_required

@@ -116,8 +116,11 @@ def px(name: str, sex: str, birth: str, area: str, seq: int) -> P:
 
 
 def rounded_text(p: P) -> str:
-    """What Excel writes for a rounded ID in a number cell with format 0: 18 digits, 000 at the end."""
-    return str(int(p.excel_rounded))
+    """What Excel writes for a rounded ID in a number cell with format 0: 18 digits, 000 at the end.
+
+    Excel shows the 15 significant digits it keeps and zeros after them; `int()` of the
+    double would print its binary expansion instead (…311008)."""
+    return str(int(Decimal(repr(p.excel_rounded))))
 
 
 def must_fail_rounded(p: P) -> P:
@@ -1691,7 +1694,7 @@ def f_va_no_header() -> None:
         ["header_beyond_20", "refusal"],
         [Col(h, m) for h, m in VA_STD],
         content="xlsx",
-        refusal={"code": "no_header_found", "message_contains": ["20"]},
+        refusal={"code": "no_header_found", "message_contains": ["1–20", "Sheet1"]},
         note="Rows are listed for reference only. Compare cl_disability_header_row_20.xlsx (header on row 20, accepted).",
     ))
     notes = [["乌海市退役军人信息采集表"], ["填表说明："]] + [
@@ -2003,7 +2006,7 @@ def f_sbk_html() -> None:
         ["html_as_xls", "misleading_extension", "refusal"],
         [Col(h, m) for h, m in cols],
         content="html", encoding="utf-8", misleading_extension=True,
-        refusal={"code": "unsupported_format", "message_contains": ["HTML"]},
+        refusal={"code": "unsupported_format", "message_contains": ["HTML", ".xlsx"]},
         note="Judgement: parsing HTML tables is out of scope; the message must say the file is "
         "an HTML page and to open it in Excel/WPS and save it as .xlsx. Rows are listed for "
         "reference only.",

@@ -13,6 +13,7 @@ from datetime import date
 import polars as pl
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from minsheng import keys
 from minsheng.audit.models import AuditEvent
@@ -21,7 +22,14 @@ from minsheng.lib.retirement import retirement
 from minsheng.pipeline.ingest import import_file
 from minsheng.residents.models import Provenance, Resident
 from minsheng.sources import evaluation, linkage
-from minsheng.sources.models import FACT_MODELS, Batch, BatchStatus, Person, QuarantinedRow
+from minsheng.sources.models import (
+    FACT_MODELS,
+    Batch,
+    BatchStatus,
+    Person,
+    QuarantinedRow,
+    RowWarning,
+)
 
 AS_OF = date(2026, 11, 13)
 pytestmark = pytest.mark.django_db
@@ -74,7 +82,10 @@ def test_it_ends_every_dirty_row_accepted_or_quarantined_with_its_reason(city, t
         assert of.filter(pl.col("method").is_null() & pl.col("reason").is_null()).is_empty(), dirt
     blank = rows.filter(pl.col("dirt") == "blank")
     assert set(blank["reason"]) == {"blank_row"}
-    assert set(rows.filter(pl.col("dirt") == "malformed")["reason"]) == {"malformed_row"}
+    assert set(rows.filter(pl.col("dirt") == "malformed")["reason"]) <= {
+        "malformed_row",
+        "summary_row",
+    }
 
 
 @pytest.mark.parametrize("dirt", ["id_fullwidth", "id_lowercase_x", "id_space_dash", "id_15_digit"])
@@ -133,6 +144,22 @@ def test_it_stores_id_numbers_and_phones_only_encrypted(city):
     phones = Resident.objects.exclude(identity_phone=None)
     assert phones.exists()
     assert all(not re.fullmatch(r"1\d{10}", r.identity_phone) for r in phones[:50])
+
+
+def test_it_keeps_how_each_file_was_read_and_where_each_warning_is(city):
+    # given the 14 exports, imported
+    for b in city["batches"]:
+        # then each batch keeps its header row, a column per header (lettered as a
+        # spreadsheet shows them) and the file it was read from, to read it again later
+        assert b.header_row and b.header_row >= 1
+        assert [c["letter"] for c in b.columns][:3] == ["A", "B", "C"]
+        assert all(c["used"] == (c["maps_to"] is not None) for c in b.columns if not c["hidden"])
+        assert b.stored_path.endswith(b.file_name)
+        # and its warnings are rows of their own, each at its sheet row, the value encrypted
+        warnings = RowWarning.objects.filter(batch=b)
+        assert not warnings.exclude(sheet_row=F("row") + b.header_row).exists()
+        assert not warnings.filter(raw_value_enc__regex=r"\d{15}").exists()
+    assert RowWarning.objects.exists()
 
 
 def test_it_does_nothing_when_the_same_file_is_imported_again(city):

@@ -239,9 +239,10 @@ def test_it_counts_the_rows_of_a_sheet_that_declares_no_dimension(tmp_path):
     path = workbook(tmp_path / "rows.xlsx", data)
     # When it is checked
     error, _, _ = refused(path, max_rows=100)
-    # Then the rows counted refuse it (100 data rows, the header and title lines above)
+    # Then the rows counted refuse it (100 data rows, the header and the 20 rows searched
+    # for it above)
     assert error.template == read.SHEET_TOO_MANY_ROWS
-    assert error.params["limit"] == "111"
+    assert error.params["limit"] == "121"
 
 
 def test_it_refuses_a_workbook_cell_longer_than_the_cell_limit(tmp_path):
@@ -287,7 +288,9 @@ def test_it_refuses_a_csv_field_longer_than_the_cell_limit(tmp_path):
     # Given a CSV whose third row has an address of 5,000 characters (quoted, with commas)
     path = tmp_path / "gongan_hukou_20260101.csv"
     long_address = ("长," * 2500)[:-1]
-    path.write_text(f'姓名,地址\n张三,短\n李四,"a,b"\n王五,"{long_address}"\n', encoding="utf-8")
+    path.write_text(
+        f'姓名,户籍地址\n张三,短\n李四,"a,b"\n王五,"{long_address}"\n', encoding="utf-8"
+    )
     # When it is read
     error, _, _ = refused(path)
     # Then the row and the length are named
@@ -296,9 +299,10 @@ def test_it_refuses_a_csv_field_longer_than_the_cell_limit(tmp_path):
 
 
 def test_it_keeps_a_long_line_of_short_fields(tmp_path):
-    # Given a line longer than the cell limit made of short fields
+    # Given a line longer than the cell limit made of short fields (under a header of two
+    # known columns: a header needs two)
     path = tmp_path / "gongan_hukou_20260101.csv"
-    path.write_text("a,b\n" + ",".join(["x" * 10] * 1000) + "\n", encoding="utf-8")
+    path.write_text("姓名,身份证号\n" + ",".join(["x" * 10] * 1000) + "\n", encoding="utf-8")
     # When it is read, it is read (the line is malformed, not refused)
     sheet = read_file(path)
     assert sheet.rows["_status"].to_list() == ["malformed_row"]
