@@ -207,7 +207,6 @@ def _choose_duplicates(sheet: Sheet, src: Source, columns: list[ColumnUse]) -> l
         for c in found:
             if c is not keep:
                 c.used = False
-                c.maps_to = None if False else c.maps_to
                 warnings.append(
                     {"code": "duplicate_column", "column": c.letter, "header": c.header}
                 )
