@@ -49,7 +49,12 @@ KINDS = frozenset(
 
 
 class UnknownSource(ValueError):
-    """No declared source fits a file (neither by name nor by headers)."""
+    """No declared source fits a file (neither by name nor by headers); `file_name` names
+    the file when there is one."""
+
+    def __init__(self, message: str, *, file_name: str = "") -> None:
+        super().__init__(message)
+        self.file_name = file_name
 
 
 @dataclass(frozen=True)
@@ -746,7 +751,8 @@ def detect_source(file_name: str, headers: list[str] | None = None) -> Source:
     raise UnknownSource(
         f"{file_name}: no declared source matches this file name or its headers "
         f"({', '.join(headers) if headers else 'no header read'}); "
-        f"pass the source explicitly (known: {', '.join(_index())})"
+        f"pass the source explicitly (known: {', '.join(_index())})",
+        file_name=file_name,
     )
 
 

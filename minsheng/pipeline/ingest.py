@@ -27,7 +27,9 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from minsheng.catalogue import registry
@@ -35,6 +37,7 @@ from minsheng.sources import link, load, mapping, protect, read, validate
 from minsheng.sources.actions import do_claim_batch, do_fail_batch, do_load_batch
 from minsheng.sources.mappings import overrides_for, read_of_refused
 from minsheng.sources.models import Batch, BatchStatus
+from minsheng.sources.progress import error_text
 
 from .actions import do_refresh_archive
 
@@ -101,7 +104,11 @@ def import_file(
             lap("load")
             batch = do_load_batch(batch, loaded, timings=timings, acting_user=acting_user)
     except Exception as exc:
-        do_fail_batch(batch, str(exc), acting_user=acting_user, read=refused)
+        # What the batch page shows the clerk: the refusal in the bureau's language, or a
+        # plain "the import failed" for anything else (no exception text or server path).
+        with translation.override(settings.LANGUAGE_CODE):
+            shown = error_text(exc)
+        do_fail_batch(batch, shown, acting_user=acting_user, read=refused)
         raise
     if refresh:
         report(_("Updating the archive"), 0.8)

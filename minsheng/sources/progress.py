@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -133,14 +134,23 @@ def fail(token: str, *, error: str, batch_id: int | None = None) -> dict[str, An
     return write(token, status=FAILED, error=error[:2000], batch_id=batch_id)
 
 
+logger = logging.getLogger(__name__)
+
+
 def error_text(exc: Exception) -> str:
     """What the clerk reads when an import fails."""
     if isinstance(exc, UnknownSource):
-        return _("The file could not be recognised as any known source: %(error)s") % {"error": exc}
+        return _(
+            "The headers of %(file)s match no department's export: choose the department and "
+            "dataset when uploading it."
+        ) % {"file": exc.file_name or "—"}
     if isinstance(exc, SourceFileError):
         detail = _(exc.template) % exc.params if exc.params else _(exc.template)
         return _("The file cannot be read as its source: %(error)s") % {"error": detail}
-    return _("The import failed: %(error)s") % {"error": exc}
+    # Anything else is our fault, not the file's: its text may name server paths or code,
+    # so the clerk reads a plain sentence and the exception goes to the server log.
+    logger.error("import failed", exc_info=exc)
+    return _("The import failed because of an error on the server; it has been logged.")
 
 
 # -- workers ---------------------------------------------------------------------------

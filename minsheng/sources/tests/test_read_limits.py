@@ -358,4 +358,4 @@ def test_it_fails_the_import_of_a_refused_file_with_the_reason(tmp_path, crypto)
     # Then its batch failed, saying why
     batch = Batch.objects.get()
     assert batch.status == BatchStatus.FAILED
-    assert "6,000,000 rows" in batch.error
+    assert "6,000,000 行" in batch.error
