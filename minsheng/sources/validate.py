@@ -398,9 +398,23 @@ def validate(mapped: Mapped, *, today: date | None = None) -> ParsedFile:
             )
         )
 
-    normalised = ok.with_columns(built.values).with_columns(
-        _problems=pl.concat_list([problem(*p) for p in problems]).list.drop_nulls()
+    # Each problem as a flag first (cheap, vectorised); the list of problems is built only
+    # for the few rows that have one: building it for every row costs a minute a million.
+    flags = [f"_flag{i}" for i in range(len(problems))]
+    flagged = ok.with_columns(built.values).with_columns(
+        p[3].fill_null(False).alias(name) for name, p in zip(flags, problems, strict=True)
     )
+    any_flag = pl.any_horizontal(flags)
+    dirty = flagged.filter(any_flag).with_columns(
+        _problems=pl.concat_list(
+            [
+                problem(b, code, column, pl.col(f))
+                for f, (b, code, column, _e) in zip(flags, problems, strict=True)
+            ]
+        ).list.drop_nulls()
+    )
+    clean = flagged.filter(~any_flag).with_columns(_problems=pl.lit([], dtype=pl.List(_PROBLEM)))
+    normalised = pl.concat([clean, dirty], how="vertical_relaxed").drop(flags).sort("row")
     normalised = _hidden_conflicts(normalised, src)
     blocked = pl.col("_problems").list.eval(pl.element().struct.field("blocks")).list.any()
     bad = normalised.filter(blocked)
@@ -575,6 +589,10 @@ def _conflicting_duplicates(df: pl.DataFrame, src: Source) -> pl.DataFrame:
     if not key or not watched or df.is_empty():
         return df
     keyed = pl.all_horizontal([k.is_not_null() for k in key])
+    # only rows whose key occurs more than once can disagree (a few in a million)
+    repeated = df.select((keyed & pl.struct(key).is_duplicated()).alias("r")).to_series()
+    if not repeated.any():
+        return df
     extras = []
     for name in watched:
         differs = keyed & (pl.col(name).drop_nulls().n_unique().over(key) > 1)
@@ -588,9 +606,10 @@ def _conflicting_duplicates(df: pl.DataFrame, src: Source) -> pl.DataFrame:
                 )
             )
         )
-    return df.with_columns(
+    flagged = df.filter(repeated).with_columns(
         _problems=pl.concat_list("_problems", pl.concat_list(extras).list.drop_nulls())
     )
+    return pl.concat([df.filter(~repeated), flagged]).sort("row")
 
 
 def _where(mapped: Mapped) -> pl.DataFrame:
