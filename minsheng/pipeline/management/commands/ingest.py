@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from minsheng.catalogue import registry
 from minsheng.pipeline.actions import do_refresh_archive
 from minsheng.pipeline.ingest import import_file, import_folder
+from minsheng.sources.progress import error_text
 from minsheng.sources.read import SourceFileError
 
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                 do_refresh_archive(acting_user=None, as_of=as_of, job="ingest")
                 batches = [batch]
         except (registry.UnknownSource, SourceFileError) as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(error_text(exc)) from exc
         for b in batches:
             reasons = ", ".join(f"{k}={v}" for k, v in sorted(b.reasons.items())) or "-"
             methods = ", ".join(f"{k}={v}" for k, v in sorted(b.link_methods.items())) or "-"
