@@ -414,7 +414,7 @@ def validate(mapped: Mapped, *, today: date | None = None) -> ParsedFile:
         ).list.drop_nulls()
     )
     clean = flagged.filter(~any_flag).with_columns(_problems=pl.lit([], dtype=pl.List(_PROBLEM)))
-    normalised = pl.concat([clean, dirty], how="vertical_relaxed").drop(flags).sort("row")
+    normalised = pl.concat([clean, dirty], how="vertical_relaxed").drop(flags)
     normalised = _hidden_conflicts(normalised, src)
     blocked = pl.col("_problems").list.eval(pl.element().struct.field("blocks")).list.any()
     bad = normalised.filter(blocked)
@@ -609,7 +609,7 @@ def _conflicting_duplicates(df: pl.DataFrame, src: Source) -> pl.DataFrame:
     flagged = df.filter(repeated).with_columns(
         _problems=pl.concat_list("_problems", pl.concat_list(extras).list.drop_nulls())
     )
-    return pl.concat([df.filter(~repeated), flagged]).sort("row")
+    return pl.concat([df.filter(~repeated), flagged])
 
 
 def _where(mapped: Mapped) -> pl.DataFrame:
