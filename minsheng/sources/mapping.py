@@ -88,11 +88,6 @@ class Mapped:
     file_warnings: list[dict[str, object]]
     overrides: Overrides
 
-    @property
-    def unknown_columns(self) -> list[str]:
-        """Headers no declared column claims (kept as extra columns)."""
-        return [c.header for c in self.columns if c.maps_to is None and not c.ignored]
-
     def use_of(self, column: str) -> ColumnUse | None:
         """The file column a declared column was read from."""
         return next((c for c in self.columns if c.used and c.maps_to == column), None)

@@ -102,7 +102,6 @@ class ParsedFile:
     sha256: str
     size_bytes: int
     headers: list[str]  # the header row as found
-    unknown_columns: list[str]  # headers no declared column claims (kept in accepted)
     accepted: pl.DataFrame
     quarantined: pl.DataFrame
     # Values that did not normalise but did not block the row: "column:code" → rows.
@@ -496,7 +495,6 @@ def validate(mapped: Mapped, *, today: date | None = None) -> ParsedFile:
         sha256=sheet.sha256,
         size_bytes=sheet.size_bytes,
         headers=header,
-        unknown_columns=mapped.unknown_columns,
         accepted=accepted,
         quarantined=quarantined,
         warnings={f"{c or ''}:{code}": int(n) for c, code, n in warnings},
