@@ -141,12 +141,16 @@ def main() -> int:
     assign = evaluation.fact_assignments()
     ours = linkage.evaluate(assign, truth)
     base = linkage.evaluate(evaluation.id_only_baseline(assign), truth)
+    whole = linkage.whole_persons(assign, truth)
+    base_whole = linkage.whole_persons(evaluation.id_only_baseline(assign), truth)
     noid_rows = assign.filter(pl.col("noid")).height
     review = assign.filter(pl.col("method").is_in(["review", "id_conflict"])).height
     clerical = assign.filter(pl.col("noid") & (pl.col("method") == "review")).height
     clerical_share = evaluation.clerical_share(assign)
     print(f"  linkage: {ours}")
     print(f"  baseline (ID only): {base}")
+    print(f"  whole persons: {whole}")
+    print(f"  whole persons, baseline (ID only): {base_whole}")
     print(f"  review queue: {review} rows ({clerical} of {noid_rows} no-ID rows)")
 
     delta = _delta_file(city, ROOT / "var" / "bench" / f"delta-{a.scale}")

@@ -43,6 +43,7 @@ __all__ = [
     "person_fills",
     "prepare_records",
     "simulate",
+    "whole_persons",
     "with_person_ids",
 ]
 
@@ -1143,6 +1144,49 @@ def evaluate(assign: pl.DataFrame, truth: pl.DataFrame) -> dict:
         }
 
     return figures(df, "") | figures(df.filter(pl.col("noid")), "noid_")
+
+
+def whole_persons(assign: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """Whole-person quality of `assign` (file, row, person_id) against rows.parquet.
+
+    The row figures of `evaluate` can look perfect while one resident sits in the archive
+    twice; these count people. B-cubed precision and recall average, over every row with a
+    truth person, the share of its record's rows that are its person's, and the share of its
+    person's rows that are in its record. A row on no record (review, an ID conflict, an
+    unresolved record) is its own singleton: it costs recall, as it does the resident.
+    `split_persons`: true people whose rows sit on two or more records; `merged_records`:
+    records holding rows of two or more true people; `surplus_persons`: records minus true
+    people with a row on a record; `unresolved_rows`: rows on no record.
+    """
+    df = (
+        assign.select("file", "row", "person_id")
+        .join(truth.select("file", "row", truth="person_id"), on=["file", "row"], how="inner")
+        .filter(pl.col("truth").is_not_null())
+        .with_row_index("i")
+        # a row on no record is a cluster of its own
+        .with_columns(cluster=pl.coalesce(pl.col("person_id"), -1 - pl.col("i").cast(pl.Int64)))
+    )
+    both = df.group_by("cluster", "truth").agg(n=pl.len())
+    sized = both.join(
+        both.group_by("cluster").agg(c=pl.col("n").sum()), on="cluster"
+    ).join(both.group_by("truth").agg(t=pl.col("n").sum()), on="truth")
+    rows = df.height
+    on_record = both.filter(pl.col("cluster") >= 0)
+    records = on_record["cluster"].n_unique()
+    return {
+        "bcubed_precision": float((sized["n"] ** 2 / sized["c"]).sum() / rows) if rows else 1.0,
+        "bcubed_recall": float((sized["n"] ** 2 / sized["t"]).sum() / rows) if rows else 1.0,
+        "true_persons": int(df["truth"].n_unique()),
+        "records": records,
+        "split_persons": int(
+            on_record.group_by("truth").len().filter(pl.col("len") > 1).height
+        ),
+        "merged_records": int(
+            on_record.group_by("cluster").len().filter(pl.col("len") > 1).height
+        ),
+        "surplus_persons": records - int(on_record["truth"].n_unique()),
+        "unresolved_rows": int(df.filter(pl.col("person_id").is_null()).height),
+    }
 
 
 def baseline(parsed_frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
