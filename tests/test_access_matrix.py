@@ -512,6 +512,46 @@ TABLE: dict[str, Row] = {
         ),
         personal=True,
     ),
+    # unresolved records (待核实): as the review queue, seen in the record's community
+    "sources:unresolved_list": row(
+        Case(
+            "pending",
+            GET,
+            outcomes(
+                403, clerk=SHOWN, street_clerk=SHOWN, viewer=SHOWN, outsider=CLEAN, city_staff=SHOWN
+            ),
+            markers=(("sources:unresolved_detail", {"pk": ref("unresolved_inside")}),),
+        ),
+        personal=True,
+    ),
+    "sources:unresolved_detail": row(
+        Case(
+            "inside",
+            GET,
+            outcomes(403, clerk=200, street_clerk=200, viewer=200, outsider=404, city_staff=200),
+            kwargs={"pk": ref("unresolved_inside")},
+        ),
+        Case(
+            "outside",
+            GET,
+            outcomes(403, clerk=404, street_clerk=404, viewer=404, outsider=200, city_staff=200),
+            kwargs={"pk": ref("unresolved_outside")},
+        ),
+        Case(
+            "nonexistent",
+            GET,
+            outcomes(403, clerk=404, street_clerk=404, viewer=404, outsider=404, city_staff=404),
+            kwargs={"pk": MISSING},
+        ),
+        Case(
+            # an empty decision: the form again, for those who may resolve; viewer read-only
+            "inside, empty decision",
+            POST,
+            outcomes(403, clerk=200, street_clerk=200, outsider=404, city_staff=200),
+            kwargs={"pk": ref("unresolved_inside")},
+        ),
+        personal=True,
+    ),
     # ---- benefits (免申即享): city staff
     "benefits:policy_list": row(Case("page", GET, ONLY_CITY_STAFF)),
     "benefits:policy_detail": row(
@@ -812,6 +852,7 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
         LinkReview,
         QuarantinedRow,
         ReviewKind,
+        UnresolvedRecord,
         fact_model,
     )
 
@@ -915,6 +956,34 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
             match_weight=8.5,
         )
 
+    unresolved = {
+        key: UnresolvedRecord.objects.create(
+            batch=employment,
+            source="rs_employment",
+            group_key=row_no,
+            rows=[
+                [
+                    row_no,
+                    fact_model("rs_employment")
+                    .objects.create(
+                        batch=employment,
+                        row=row_no,
+                        loaded_at=LOADED,
+                        person=None,
+                        link_method="unresolved",
+                        name=name,
+                    )
+                    .pk,
+                ]
+            ],
+            area=area,
+        )
+        for row_no, key, name, area in [
+            (6, "inside", "周芷若", areas["qingquan"]),
+            (7, "outside", "王五", areas["bayinsai_community"]),
+        ]
+    }
+
     proposer = make_user("city_staff2", Role.CITY_EMPLOYMENT, Area.objects.get(code=CITY))
     policy = policies.policy(POLICY)
     run = benefit_actions.do_propose_policy_run(policy, acting_user=proposer)
@@ -945,6 +1014,8 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
         "code_mapping": code_mapping.pk,
         "review_inside": reviews["inside"].pk,
         "review_outside": reviews["outside"].pk,
+        "unresolved_inside": unresolved["inside"].pk,
+        "unresolved_outside": unresolved["outside"].pk,
         "run": run.pk,
         "approved_run": approved.pk,
         "snapshot": snapshot.pk,

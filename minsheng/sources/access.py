@@ -8,7 +8,15 @@ from __future__ import annotations
 from minsheng.accounts.roles import CITY_STAFF, Role
 from minsheng.audit.actions import deny
 
-from .models import Batch, CodeMapping, ColumnMapping, LinkReview, ReviewStatus
+from .models import (
+    Batch,
+    CodeMapping,
+    ColumnMapping,
+    LinkReview,
+    ReviewStatus,
+    UnresolvedRecord,
+    UnresolvedStatus,
+)
 
 CLERKS = frozenset({Role.DISTRICT_CLERK, Role.STREET_CLERK, Role.COMMUNITY_CLERK})
 # Who decides links: the city's business staff and the area clerks. Read-only users may
@@ -39,6 +47,17 @@ def may_decide_review(user, review: LinkReview) -> bool:
         and not user.is_read_only
         and review.status == ReviewStatus.PENDING
         and LinkReview.objects.visible_to(user).filter(pk=review.pk).exists()
+    )
+
+
+def may_resolve_unresolved(user, record: UnresolvedRecord) -> bool:
+    """An unresolved record is resolved by whoever decides links in its area."""
+    return (
+        user.is_authenticated
+        and user.role in REVIEW_DECIDERS
+        and not user.is_read_only
+        and record.status == UnresolvedStatus.PENDING
+        and UnresolvedRecord.objects.visible_to(user).filter(pk=record.pk).exists()
     )
 
 
@@ -109,3 +128,26 @@ def access_review(request, pk: int, *, for_write: bool = False) -> LinkReview:
     if for_write and not may_decide_review(request.user, review):
         deny(request, "link_review", pk)
     return review
+
+
+def access_unresolved_list(request) -> None:
+    """The unresolved records (待核实) of the user's area: as the review queue."""
+    if not may_read_reviews(request.user):
+        deny(request, "unresolved_record")
+
+
+def access_unresolved(request, pk: int, *, for_write: bool = False) -> UnresolvedRecord:
+    """An unresolved record in the user's area (404 outside it, like a missing one); to
+    resolve it the user must also be allowed to (403)."""
+    access_unresolved_list(request)
+    record = (
+        UnresolvedRecord.objects.visible_to(request.user)
+        .select_related("batch", "area", "person", "decided_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if record is None:
+        deny(request, "unresolved_record", pk, not_found=True)
+    if for_write and not may_resolve_unresolved(request.user, record):
+        deny(request, "unresolved_record", pk)
+    return record

@@ -30,7 +30,7 @@ from minsheng.catalogue import registry
 from minsheng.catalogue.codes import code_map
 
 from . import link, load, protect
-from .access import may_decide_review, may_edit_mappings
+from .access import may_decide_review, may_edit_mappings, may_resolve_unresolved
 from .load import Loaded
 from .mappings import overrides_for
 from .models import (
@@ -46,6 +46,8 @@ from .models import (
     ReviewKind,
     ReviewStatus,
     RowWarning,
+    UnresolvedRecord,
+    UnresolvedStatus,
 )
 from .parse import read_source_file
 from .report import mask_cell
@@ -530,7 +532,7 @@ def do_decide_review(review: LinkReview, *, confirm: bool, reason: str, acting_u
     return review
 
 
-def _person_from_fact(fact, review: LinkReview) -> Person:
+def _person_from_fact(fact, review: LinkReview | UnresolvedRecord) -> Person:
     src = registry.source(review.source)
     name = getattr(fact, src.name_column or "name", None)
     return Person.objects.create(
@@ -540,6 +542,58 @@ def _person_from_fact(fact, review: LinkReview) -> Person:
         birth_date=getattr(fact, "birth_date", None),
         first_source=review.source,
         first_batch_id=review.batch_id,
-        first_row=review.row,
+        first_row=fact.row,
         created_at=timezone.now(),
     )
+
+
+# -- unresolved records (待核实) ----------------------------------------------------------
+
+
+def do_resolve_unresolved(
+    record: UnresolvedRecord, *, person: Person | None, reason: str, acting_user
+) -> UnresolvedRecord:
+    """A clerk's verification of an unresolved record: its rows are this `person`'s (found
+    with the evidence on the record's page), or, with `person` None, a person of their own
+    (a resident the index did not know, confirmed by the clerk). One audit event."""
+    if not may_resolve_unresolved(acting_user, record):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValueError(_("A reason is required."))
+    model = FACT_MODELS[record.source]
+    with transaction.atomic():
+        record = UnresolvedRecord.objects.select_for_update().get(pk=record.pk)
+        if record.status != UnresolvedStatus.PENDING:
+            raise ValueError(_("This record has already been resolved."))
+        fact_ids = [fid for _row, fid in record.rows]
+        if person is None:
+            first = model.objects.get(pk=fact_ids[0])
+            person = _person_from_fact(first, record)
+            record.status = UnresolvedStatus.NEW_PERSON
+        else:
+            record.status = UnresolvedStatus.MATCHED
+        model.objects.filter(pk__in=fact_ids, link_method=LinkMethod.UNRESOLVED).update(
+            person_id=person.pk, link_method=LinkMethod.CLERICAL
+        )
+        record.person = person
+        record.decided_by = acting_user
+        record.decided_at = timezone.now()
+        record.reason = reason.strip()[:500]
+        record.save(update_fields=["status", "person", "decided_by", "decided_at", "reason"])
+        persons_relinked.send(
+            sender=UnresolvedRecord, person_ids=[person.pk], acting_user=acting_user
+        )
+        record_event(
+            EventType.CHANGE,
+            actor=acting_user,
+            object_type="unresolved_record",
+            object_id=record.pk,
+            reason=record.reason,
+            details={
+                "decision": record.status,
+                "source": record.source,
+                "rows": [row for row, _fid in record.rows],
+                "person": person.pk,
+            },
+        )
+    return record

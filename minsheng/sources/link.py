@@ -29,6 +29,7 @@ from .linkage import (
 )
 from .models import Batch, LinkMethod, Person
 from .protect import Protected, blind_index, encrypt
+from .relink import relink
 
 __all__ = ["Linked", "link", "load_index", "lock_imports"]
 
@@ -40,6 +41,7 @@ class Linked:
     protected: Protected
     # rid, person_id (existing), new_key, method, match_weight, candidate_id, final_person_id
     links: pl.DataFrame
+    records: pl.DataFrame  # linkage.prepare_records of the batch (rid = row)
     persons_created: int
     conflicts: dict[str, int]  # name / sex / birth_date differing from the index, ID conflicts
 
@@ -83,7 +85,16 @@ def link(protected: Protected, batch: Batch) -> Linked:
     _fill_persons(person_fills(records, links))
     analyze(PERSON_TABLE)
     links = with_person_ids(links, news)
-    return Linked(protected, links, news.height, _conflicts(links, records, index))
+    if not news.is_empty():
+        # earlier rows held unresolved may be one of the persons this batch brought
+        relink(news, _grown(index, news))
+    return Linked(protected, links, records, news.height, _conflicts(links, records, index))
+
+
+def _grown(index: pl.DataFrame, news: pl.DataFrame) -> pl.DataFrame:
+    """The person index with the batch's new persons (as link_batch reads it)."""
+    added = news.with_columns(id_hash=blind_index(news["id_number"])).select(list(INDEX_SCHEMA))
+    return pl.concat([index, added], how="vertical_relaxed")
 
 
 def _insert_persons(batch: Batch, news: pl.DataFrame) -> None:

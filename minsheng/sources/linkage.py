@@ -39,6 +39,7 @@ __all__ = [
     "RECORD_SCHEMA",
     "evaluate",
     "link_batch",
+    "name_sounds",
     "new_persons",
     "person_fills",
     "prepare_records",
@@ -64,7 +65,7 @@ REVIEW_WEIGHT = 3.0
 # Candidate pairs below this weight are not even retrieved; a missing runner-up counts as
 # a runner-up at this weight.
 PAIR_FLOOR = -4.0
-# Two leftover rows of the same batch are one new person above this weight.
+# Two leftover rows of the same batch are one unresolved group above this weight.
 WITHIN_WEIGHT = 14.0
 
 _REPAIRABLE = ("bad_check_digit", "bad_birth_date", "bad_area_code")
@@ -101,6 +102,7 @@ _OUT_SCHEMA = {
     "method": pl.String,
     "match_weight": pl.Float64,
     "candidate_id": pl.Int64,
+    "group_key": pl.Int64,
 }
 
 
@@ -131,6 +133,11 @@ def _with_pinyin(df: pl.DataFrame) -> pl.DataFrame:
         schema={"name": pl.String, "name_py": pl.String},
     )
     return df.join(table, on="name", how="left", maintain_order="left")
+
+
+def name_sounds(names: pl.Series) -> pl.Series:
+    """The toneless pinyin linkage compares names by (homophones sound alike)."""
+    return _with_pinyin(pl.DataFrame({"name": names.cast(pl.String)}))["name_py"]
 
 
 def _with_name_keys(df: pl.DataFrame, prefix: str = "") -> pl.DataFrame:
@@ -718,11 +725,16 @@ def link_batch(
     birth_date, phone_hash, address, district_code; may be empty.
 
     Returns rid, person_id, new_key, method, match_weight, candidate_id, one row per record,
-    methods `exact`, `id_conflict`, `repaired`, `new`, `probabilistic`, `review`:
-    person_id is set for a link to an existing person, new_key for rows that become a new
-    person (equal keys, one person), neither for `id_conflict` and `review` (candidate_id
-    names the person a clerk should look at). A pair that `compatible` rules out is never
-    linked (repaired or probabilistic), reviewed or merged into one new person.
+    methods `exact`, `id_conflict`, `repaired`, `new`, `probabilistic`, `review`,
+    `unresolved`: person_id is set for a link to an existing person, new_key for rows that
+    become a new person (equal keys, one person), neither for `id_conflict` and `review`
+    (candidate_id names the person a clerk should look at) nor for `unresolved`.
+
+    Only a valid ID number makes a new person. A row without one that matches nobody well
+    enough is `unresolved`: held for verification (a clerk, a later file, a grid worker),
+    never a person of its own, so it cannot split a resident in two or inflate a count.
+    Unresolved rows of the batch that are one person share a `group_key`. A pair that
+    `compatible` rules out is never linked (repaired or probabilistic), reviewed or grouped.
     """
     recs = records.select(
         pl.col(c).cast(t) if c in records.columns else pl.lit(None, dtype=t).alias(c)
@@ -970,7 +982,7 @@ def _probabilistic(
         todo = left.filter(~pl.col("rid").is_in(best["rid"].implode()))
 
     if not todo.is_empty():
-        # The leftovers that match nobody: one new person per cluster of rows.
+        # The leftovers that match nobody: unresolved, one group per cluster of rows.
         edges = pl.DataFrame(schema={"l": pl.Int64, "r": pl.Int64, "w": pl.Float64})
         if todo.height > 1:
             within = _score(
@@ -986,20 +998,20 @@ def _probabilistic(
             )
         comp = _clusters(_with_name_keys(_guard_side(todo)), edges)
         keys = comp.select("c").unique().sort("c").with_row_index("k", offset=key_base + 1)
-        comp = comp.join(keys, on="c").select(rid="n", new_key=pl.col("k").cast(pl.Int64))
+        comp = comp.join(keys, on="c").select(rid="n", group_key=pl.col("k").cast(pl.Int64))
         out.append(
             comp.select(
                 "rid",
-                "new_key",
+                "group_key",
                 person_id=pl.lit(None, pl.Int64),
-                method=pl.lit("new"),
+                new_key=pl.lit(None, pl.Int64),
+                method=pl.lit("unresolved"),
                 match_weight=pl.lit(None, pl.Float64),
                 candidate_id=pl.lit(None, pl.Int64),
             )
         )
-    return pl.concat([o.select(list(_OUT_SCHEMA)) for o in out], how="vertical_relaxed").cast(
-        _OUT_SCHEMA
-    )
+    out.append(pl.DataFrame(schema=_OUT_SCHEMA))
+    return pl.concat(out, how="diagonal_relaxed").select(list(_OUT_SCHEMA)).cast(_OUT_SCHEMA)
 
 
 # -- preparing a parsed file -------------------------------------------------------------------
@@ -1150,42 +1162,50 @@ def whole_persons(assign: pl.DataFrame, truth: pl.DataFrame) -> dict:
     """Whole-person quality of `assign` (file, row, person_id) against rows.parquet.
 
     The row figures of `evaluate` can look perfect while one resident sits in the archive
-    twice; these count people. B-cubed precision and recall average, over every row with a
-    truth person, the share of its record's rows that are its person's, and the share of its
-    person's rows that are in its record. A row on no record (review, an ID conflict, an
-    unresolved record) is its own singleton: it costs recall, as it does the resident.
-    `split_persons`: true people whose rows sit on two or more records; `merged_records`:
-    records holding rows of two or more true people; `surplus_persons`: records minus true
-    people with a row on a record; `unresolved_rows`: rows on no record.
+    twice; these count people. B-cubed precision and recall average, over every row on a
+    record, the share of its record's rows that are its true person's, and the share of its
+    true person's rows on records that are on this one. Rows on no record (awaiting review,
+    an ID conflict, an unresolved record) are counted apart as `unresolved_rows`, and
+    `bcubed_recall_all` gives the recall with each of them a record of its own (what a
+    resident would see until they are resolved). `split_persons`: true people whose rows
+    sit on two or more records; `merged_records`: records holding rows of two or more true
+    people; `surplus_persons`: records minus true people with a row on a record.
     """
     df = (
         assign.select("file", "row", "person_id")
         .join(truth.select("file", "row", truth="person_id"), on=["file", "row"], how="inner")
         .filter(pl.col("truth").is_not_null())
         .with_row_index("i")
-        # a row on no record is a cluster of its own
+        # for the _all figure a row on no record is a cluster of its own
         .with_columns(cluster=pl.coalesce(pl.col("person_id"), -1 - pl.col("i").cast(pl.Int64)))
     )
-    both = df.group_by("cluster", "truth").agg(n=pl.len())
-    sized = both.join(
-        both.group_by("cluster").agg(c=pl.col("n").sum()), on="cluster"
-    ).join(both.group_by("truth").agg(t=pl.col("n").sum()), on="truth")
-    rows = df.height
-    on_record = both.filter(pl.col("cluster") >= 0)
-    records = on_record["cluster"].n_unique()
+
+    def bcubed(rows: pl.DataFrame) -> tuple[float, float]:
+        both = rows.group_by("cluster", "truth").agg(n=pl.len())
+        sized = both.join(both.group_by("cluster").agg(c=pl.col("n").sum()), on="cluster").join(
+            both.group_by("truth").agg(t=pl.col("n").sum()), on="truth"
+        )
+        if not rows.height:
+            return 1.0, 1.0
+        return (
+            float((sized["n"] ** 2 / sized["c"]).sum() / rows.height),
+            float((sized["n"] ** 2 / sized["t"]).sum() / rows.height),
+        )
+
+    on_record = df.filter(pl.col("person_id").is_not_null())
+    precision, recall = bcubed(on_record)
+    pairs = on_record.select("cluster", "truth").unique()
+    records = pairs["cluster"].n_unique()
     return {
-        "bcubed_precision": float((sized["n"] ** 2 / sized["c"]).sum() / rows) if rows else 1.0,
-        "bcubed_recall": float((sized["n"] ** 2 / sized["t"]).sum() / rows) if rows else 1.0,
+        "bcubed_precision": precision,
+        "bcubed_recall": recall,
+        "bcubed_recall_all": bcubed(df)[1],
         "true_persons": int(df["truth"].n_unique()),
         "records": records,
-        "split_persons": int(
-            on_record.group_by("truth").len().filter(pl.col("len") > 1).height
-        ),
-        "merged_records": int(
-            on_record.group_by("cluster").len().filter(pl.col("len") > 1).height
-        ),
-        "surplus_persons": records - int(on_record["truth"].n_unique()),
-        "unresolved_rows": int(df.filter(pl.col("person_id").is_null()).height),
+        "split_persons": int(pairs.group_by("truth").len().filter(pl.col("len") > 1).height),
+        "merged_records": int(pairs.group_by("cluster").len().filter(pl.col("len") > 1).height),
+        "surplus_persons": records - int(pairs["truth"].n_unique()),
+        "unresolved_rows": df.height - on_record.height,
     }
 
 
@@ -1295,6 +1315,7 @@ def simulate(city_dir: str | Path, *, verbose: bool = True) -> dict:
     report = {
         "ours": ours,
         "baseline": base,
+        "whole": whole_persons(assign, truth),
         "clerical_rows": clerical,
         "clerical_share": clerical / noid_rows if noid_rows else 0.0,
         "persons": index.height,

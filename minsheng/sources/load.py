@@ -4,7 +4,8 @@
 values, ciphertext and blind index, the linked person, provenance: batch, row, load time),
 its quarantined rows and the warnings of its kept rows (each with the row as the sheet
 shows it, the column's letter and header, and the raw value encrypted), and a review item
-for every row a clerk must decide. Facts, quarantine and warnings go in through the bulk
+for every row a clerk must decide, and an unresolved record (待核实) for every group of rows
+without a valid ID that matched nobody. Facts, quarantine and warnings go in through the bulk
 path (`bulk.insert_frame`: a file may have a hundred thousand warnings). It runs inside
 the batch's transaction (actions.do_load_batch).
 """
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 import polars as pl
 from django.utils import timezone
 
+from minsheng.geo.locate import area_codes
+from minsheng.geo.models import Area
 from minsheng.lib import failpoints
 
 from .bulk import analyze, indexes_deferred, insert_frame, json_column
@@ -28,6 +31,7 @@ from .models import (
     QuarantinedRow,
     ReviewKind,
     RowWarning,
+    UnresolvedRecord,
     fact_columns,
 )
 from .protect import encrypt
@@ -39,6 +43,7 @@ __all__ = ["Loaded", "load"]
 class Loaded:
     linked: Linked
     reviews: int
+    unresolved: int
     link_methods: dict[str, int]
 
 
@@ -61,6 +66,7 @@ def load(batch: Batch, linked: Linked) -> Loaded:
     return Loaded(
         linked,
         _reviews(batch, linked.links),
+        _unresolved(batch, linked),
         dict(zip(methods["method"].to_list(), methods["count"].to_list(), strict=True)),
     )
 
@@ -181,3 +187,57 @@ def _reviews(batch: Batch, links: pl.DataFrame) -> int:
         )
     LinkReview.objects.bulk_create(items, batch_size=2000)
     return len(items)
+
+
+def _unresolved(batch: Batch, linked: Linked) -> int:
+    """One unresolved record per group of unresolved rows, in the area its first row names
+    (its grid or community, else its district)."""
+    rows = linked.links.filter(pl.col("method") == LinkMethod.UNRESOLVED)
+    if rows.is_empty():
+        return 0
+    model = FACT_MODELS[batch.source]
+    fact_ids = pl.DataFrame(
+        list(
+            model.objects.filter(batch=batch, link_method=LinkMethod.UNRESOLVED).values_list(
+                "row", "id"
+            )
+        ),
+        schema={"rid": pl.Int64, "fact_id": pl.Int64},
+        orient="row",
+    )
+    grid = linked.protected.parsed.accepted.select(
+        rid=pl.col("row").cast(pl.Int64),
+        grid_code=pl.col("grid_code").cast(pl.String)
+        if "grid_code" in linked.protected.parsed.accepted.columns
+        else pl.lit(None, pl.String),
+    )
+    where = (
+        rows.select("rid", "group_key")
+        .join(fact_ids, on="rid")
+        .join(linked.records.select("rid", "address", "district_code"), on="rid", how="left")
+        .join(grid, on="rid", how="left")
+        .sort("rid")
+    )
+    where = where.with_columns(area_code=area_codes(where))
+    groups = where.group_by("group_key", maintain_order=True).agg(
+        pl.col("area_code").drop_nulls().first(), rows=pl.concat_list("rid", "fact_id")
+    )
+    areas = dict(
+        Area.objects.filter(
+            code__in=groups["area_code"].drop_nulls().unique().to_list()
+        ).values_list("code", "id")
+    )
+    UnresolvedRecord.objects.bulk_create(
+        [
+            UnresolvedRecord(
+                batch=batch,
+                source=batch.source,
+                group_key=key,
+                rows=members,
+                area_id=areas.get(code),
+            )
+            for key, code, members in groups.iter_rows()
+        ],
+        batch_size=2000,
+    )
+    return groups.height

@@ -99,6 +99,10 @@ class Batch(models.Model):
         return registry.label(self.source)
 
 
+class PersonQuerySet(ScopedQuerySet):
+    area_lookup = "resident"  # the person's archive row holds the area codes
+
+
 class Person(models.Model):
     """One real individual as far as linkage can tell. The ID number is stored encrypted and
     found through its blind index."""
@@ -117,6 +121,8 @@ class Person(models.Model):
     first_batch = models.ForeignKey(Batch, models.PROTECT, related_name="+")
     first_row = models.IntegerField()
     created_at = models.DateTimeField()
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         db_table = "residents_person"  # the table predates the index's move to this app
@@ -275,6 +281,63 @@ class LinkReview(models.Model):
         return f"{self.source}:{self.row} → {self.candidate_id}"
 
 
+class UnresolvedStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting verification")
+    MATCHED = "matched", _("Matched to a person by a clerk")
+    NEW_PERSON = "new_person", _("Confirmed as a new person")
+    RELINKED = "relinked", _("Linked by a later file")
+
+
+class UnresolvedRecordQuerySet(ScopedQuerySet):
+    area_lookup = "area"  # the community the rows name (or their district, or the city)
+
+
+class UnresolvedRecord(models.Model):
+    """待核实记录: rows of one batch without a valid ID number that match nobody well
+    enough, held for verification instead of becoming a person of their own.
+
+    Its rows stay in the source's fact table without a person (link method `unresolved`);
+    `rows` lists them. A clerk matches it to a person or confirms it as a new person
+    (`actions.do_resolve_unresolved`), or a later import links it (`relink`); until then it
+    counts in no population figure, theme or list. Kept in the area its rows name, so the
+    community's staff see it."""
+
+    batch = models.ForeignKey(Batch, models.CASCADE, related_name="unresolved")
+    source = models.CharField(max_length=32)
+    group_key = models.IntegerField()
+    rows = models.JSONField(default=list)  # [[row, fact_id], …] still unresolved
+    # the community its rows name, else their district; none: only city staff see it
+    area = models.ForeignKey("geo.Area", models.PROTECT, null=True, blank=True, related_name="+")
+    status = models.CharField(
+        max_length=12,
+        choices=UnresolvedStatus.choices,
+        default=UnresolvedStatus.PENDING,
+        db_index=True,
+    )
+    person = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = UnresolvedRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "group_key"], name="unresolved_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.batch_id}/{self.group_key}"
+
+    @property
+    def first_row(self) -> int | None:
+        return self.rows[0][0] if self.rows else None
+
+
 # -- fact tables, one per source --------------------------------------------------------
 
 
@@ -286,6 +349,7 @@ class LinkMethod(models.TextChoices):
     NEW = "new", _("New person")
     REVIEW = "review", _("Awaiting review")
     ID_CONFLICT = "id_conflict", _("ID conflict (flagged)")
+    UNRESOLVED = "unresolved", _("Unresolved: awaiting verification")
 
 
 class FactQuerySet(ScopedQuerySet):

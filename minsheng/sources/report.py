@@ -112,6 +112,7 @@ LINK_METHOD_COLOURS = {
     LinkMethod.NEW: "warning",
     LinkMethod.REVIEW: "dark",
     LinkMethod.ID_CONFLICT: "danger",
+    LinkMethod.UNRESOLVED: "light",
 }
 
 

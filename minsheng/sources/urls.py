@@ -28,4 +28,6 @@ urlpatterns = [
     path("mappings/codes/<id:pk>/delete/", views.code_mapping_delete, name="code_mapping_delete"),
     path("reviews/", views.review_list, name="review_list"),
     path("reviews/<id:pk>/", views.review_detail, name="review_detail"),
+    path("unresolved/", views.unresolved_list, name="unresolved_list"),
+    path("unresolved/<id:pk>/", views.unresolved_detail, name="unresolved_detail"),
 ]

@@ -1,7 +1,7 @@
 """Staff pages of the import pipeline: upload with live progress, data quality per source,
 batch detail and report (with how the file was read, its warnings and the department's
 unmapped columns and labels to map), the departments' saved mappings, and the clerical
-review queue of uncertain links.
+review queue of uncertain links and the unresolved records (待核实) per community.
 
 Views stay thin: imports and review decisions go through `actions.py`; these functions
 check who may look, mask what they show and audit every view of personal data.
@@ -17,12 +17,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, Min, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from minsheng.audit.actions import deny, record_event
 from minsheng.audit.models import EventType
 from minsheng.catalogue import registry
 from minsheng.keys import provider
+from minsheng.lib import idcard
 from minsheng.lib.masking import mask_address, mask_id, mask_name
 from minsheng.ui import StyledFormMixin
 
@@ -48,13 +49,17 @@ from .access import (
     access_mappings,
     access_review,
     access_review_queue,
+    access_unresolved,
+    access_unresolved_list,
     may_decide_review,
     may_edit_mappings,
+    may_resolve_unresolved,
 )
 from .actions import (
     do_decide_review,
     do_delete_code_mapping,
     do_delete_column_mapping,
+    do_resolve_unresolved,
     do_save_code_mapping,
     do_save_column_mapping,
     reapply_problem,
@@ -65,9 +70,12 @@ from .models import (
     CodeMapping,
     ColumnMapping,
     LinkReview,
+    Person,
     QuarantinedRow,
     ReviewStatus,
     RowWarning,
+    UnresolvedRecord,
+    UnresolvedStatus,
     fact_model,
 )
 from .signals import reapply_requested, upload_received
@@ -772,3 +780,208 @@ def review_detail(request, pk: int):
         "may_decide": may_decide,
     }
     return render(request, "sources/review_detail.html", context)
+
+
+# -- unresolved records (待核实) ----------------------------------------------------------
+
+UNRESOLVED_PAGE = 50
+CANDIDATES = 10  # persons of the same name offered on a record's page
+
+
+@login_required
+def unresolved_list(request):
+    """Per community: how many records wait and since when; then the records of the chosen
+    community (or all of the user's area), oldest first."""
+    access_unresolved_list(request)
+    status = request.GET.get("status", UnresolvedStatus.PENDING)
+    if status not in UnresolvedStatus.values:
+        status = UnresolvedStatus.PENDING
+    scoped = UnresolvedRecord.objects.visible_to(request.user).filter(status=status)
+    by_area = list(
+        scoped.values("area_id", "area__name", "area__level")
+        .annotate(n=Count("id"), since=Min("created_at"))
+        .order_by("-n", "area__name")
+    )
+    today = timezone.now()
+    for row in by_area:
+        row["days"] = (today - row["since"]).days
+    area = request.GET.get("area", "")
+    qs = scoped.select_related("area", "batch").order_by("id")
+    if area == "none":
+        qs = qs.filter(area__isnull=True)
+    elif area.isdigit():
+        qs = qs.filter(area_id=int(area))
+    page = Paginator(qs, UNRESOLVED_PAGE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    wanted: dict[str, list[int]] = {}
+    for item in items:
+        wanted.setdefault(item.source, []).append(item.rows[0][1] if item.rows else 0)
+    facts = {
+        (source, f.pk): f
+        for source, ids in wanted.items()
+        for f in fact_model(source).objects.filter(pk__in=ids)
+    }
+    rows = [
+        {
+            "record": item,
+            "source_label": registry.label(item.source),
+            "row": _unresolved_side(item, facts.get((item.source, item.rows[0][1])))
+            if item.rows
+            else {},
+        }
+        for item in items
+    ]
+    if items:
+        record_event(
+            EventType.VIEW,
+            actor=request.user,
+            request=request,
+            object_type="unresolved_list",
+            object_id=f"{status}:{area}:{page.number}",
+            details={"ids": [i.pk for i in items]},
+        )
+    context = {
+        "page": page,
+        "rows": rows,
+        "by_area": by_area,
+        "area": area,
+        "status": status,
+        "statuses": UnresolvedStatus.choices,
+        "query": urlencode({"status": status, "area": area}),
+    }
+    return render(request, "sources/unresolved_list.html", context)
+
+
+def _unresolved_side(record: UnresolvedRecord, fact) -> dict:
+    src = registry.source(record.source)
+    name = getattr(fact, src.name_column, None) if fact and src.name_column else None
+    address = getattr(fact, "address", None)
+    return {
+        "name": mask_name(name) or "",
+        "sex": _sex(getattr(fact, "sex", None)),
+        "birth_date": getattr(fact, "birth_date", None),
+        "address": mask_address(address) or "",
+        "clear_name": name,
+    }
+
+
+class ResolveForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+        choices=[
+            ("match", gettext_lazy("These rows are this person's")),
+            ("new", gettext_lazy("A resident the archive does not know: a new person")),
+        ],
+    )
+    person = forms.ChoiceField(
+        label=gettext_lazy("Person"),
+        required=False,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    id_number = forms.CharField(
+        label=gettext_lazy("Or the person's ID number"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+        help_text=gettext_lazy("As checked with the resident or the household register."),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        help_text=gettext_lazy("Required: what the decision rests on."),
+    )
+
+    def __init__(self, *args, candidates=(), user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["person"].choices = [(str(c["pk"]), c["label"]) for c in candidates]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") != "match":
+            data["chosen"] = None
+            return data
+        visible = Person.objects.visible_to(self.user)
+        if data.get("id_number"):
+            try:
+                number = idcard.normalize(data["id_number"])
+            except idcard.InvalidIdNumber:
+                raise ValidationError(_("This is not a valid ID number.")) from None
+            chosen = visible.filter(id_hash=provider().blind_index(number)).first()
+        elif data.get("person"):
+            chosen = visible.filter(pk=int(data["person"])).first()
+        else:
+            raise ValidationError(_("Choose the person, or give their ID number."))
+        if chosen is None:
+            raise ValidationError(_("No person with this ID number in your area."))
+        data["chosen"] = chosen
+        return data
+
+
+def _candidates(user, name: str | None) -> list[dict]:
+    """Persons of the user's area with the same name as the record's rows: the evidence a
+    clerk compares (masked), at most CANDIDATES."""
+    if not name:
+        return []
+    found = Person.objects.visible_to(user).filter(name=name).order_by("id")[:CANDIDATES]
+    return [
+        {
+            "pk": p.pk,
+            "label": " · ".join(
+                str(v)
+                for v in (
+                    mask_name(p.name),
+                    _sex(p.sex),
+                    p.birth_date.isoformat() if p.birth_date else "",
+                    mask_address(p.address) or "",
+                    mask_id(provider().decrypt(p.id_enc)) if p.id_enc else "",
+                )
+                if v
+            ),
+        }
+        for p in found
+    ]
+
+
+@login_required
+def unresolved_detail(request, pk: int):
+    record = access_unresolved(request, pk, for_write=request.method == "POST")
+    may_resolve = may_resolve_unresolved(request.user, record)
+    model = fact_model(record.source)
+    facts = list(model.objects.filter(pk__in=[fid for _row, fid in record.rows]).order_by("row"))
+    sides = [(f.row, _unresolved_side(record, f)) for f in facts]
+    name = next((side["clear_name"] for _row, side in sides if side["clear_name"]), None)
+    candidates = _candidates(request.user, name) if may_resolve else []
+    form = ResolveForm(request.POST or None, candidates=candidates, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_resolve_unresolved(
+                record,
+                person=form.cleaned_data["chosen"],
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The decision has been recorded."))
+            return redirect("sources:unresolved_list")
+    record_event(
+        EventType.VIEW,
+        actor=request.user,
+        request=request,
+        object_type="unresolved_record",
+        object_id=record.pk,
+        details={"source": record.source, "rows": [row for row, _fid in record.rows]},
+    )
+    context = {
+        "record": record,
+        "source_label": registry.label(record.source),
+        "rows": [{"row": row, **side} for row, side in sides],
+        "candidates": candidates,
+        "form": form,
+        "may_resolve": may_resolve,
+    }
+    return render(request, "sources/unresolved_detail.html", context)

@@ -21,6 +21,7 @@ from minsheng.sources.models import (
     Person,
     QuarantinedRow,
     ReviewKind,
+    UnresolvedRecord,
     fact_model,
 )
 
@@ -190,3 +191,38 @@ def reviews(crypto, areas):
         birth_date=date(1970, 5, 5),
     )
     return {"qingquan": qingquan, "bayinsai": bayinsai, "zhang": zhang, "li": li}
+
+
+def make_unresolved(crypto, batch: Batch, row: int, area, **values) -> UnresolvedRecord:
+    """An unresolved record of one 劳动就业 row without an ID number."""
+    fact = fact_model(batch.source).objects.create(
+        batch=batch,
+        row=row,
+        loaded_at=LOADED,
+        person=None,
+        link_method="unresolved",
+        id_number_error="empty",
+        **values,
+    )
+    return UnresolvedRecord.objects.create(
+        batch=batch, source=batch.source, group_key=row, rows=[[row, fact.pk]], area=area
+    )
+
+
+@pytest.fixture
+def unresolved(crypto, areas, reviews):
+    """Two records: 张三丰 (no ID) in 清泉社区, whose archive has a 张三丰, and 王五 in the
+    outsider's 巴音赛 community; the persons of `reviews` stand as candidates."""
+    batch = make_batch("rs_employment", "20260401", rows_read=2, rows_accepted=2)
+    qingquan = make_unresolved(
+        crypto,
+        batch,
+        3,
+        areas["qingquan"],
+        name="张三丰",
+        sex="1",
+        birth_date=date(1990, 1, 1),
+        address="海勃湾区新华街道清泉社区5号楼2单元301",
+    )
+    bayinsai = make_unresolved(crypto, batch, 7, areas["bayinsai_community"], name="王五", sex="1")
+    return {"qingquan": qingquan, "bayinsai": bayinsai, "zhang": reviews["zhang"]}

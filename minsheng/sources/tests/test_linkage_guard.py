@@ -82,11 +82,12 @@ def link(recs: pl.DataFrame, idx: pl.DataFrame) -> dict[int, dict]:
     return {r["rid"]: r for r in out.iter_rows(named=True)}
 
 
-def assert_new(row: dict) -> None:
-    """Not linked and not sent to review: the record is a person of its own."""
-    assert row["method"] == "new"
+def assert_unresolved(row: dict) -> None:
+    """Not linked and not sent to review: without a valid ID the row is held for
+    verification, never a person of its own."""
+    assert row["method"] == "unresolved"
     assert row["person_id"] is None and row["candidate_id"] is None
-    assert row["new_key"] is not None
+    assert row["new_key"] is None and row["group_key"] is not None
 
 
 # -- the motivating case ---------------------------------------------------------------------
@@ -94,13 +95,13 @@ def assert_new(row: dict) -> None:
 
 def test_it_does_not_link_a_child_to_the_father_sharing_phone_and_flat():
     child = {"name": "张伟", "sex": "1", "birth_date": date(1990, 8, 12)}
-    assert_new(link(records(child), index(FATHER))[1])
+    assert_unresolved(link(records(child), index(FATHER))[1])
 
 
 def test_it_does_not_link_a_namesake_born_thirty_years_apart():
     # Same name too: only the birth date (five digits apart) tells the two apart.
     child = {"name": "张建国", "sex": "1", "birth_date": date(1990, 8, 12)}
-    assert_new(link(records(child), index(FATHER))[1])
+    assert_unresolved(link(records(child), index(FATHER))[1])
 
 
 def test_it_considers_the_best_remaining_candidate():
@@ -141,7 +142,7 @@ def test_it_still_links_a_birth_date_typo(birth):
 )
 def test_it_never_links_birth_dates_two_digits_apart(birth):
     out = link(records({"name": "张伟", "sex": "1", "birth_date": birth}), index(ZHANG))
-    assert_new(out[1])
+    assert_unresolved(out[1])
 
 
 @pytest.mark.parametrize(
@@ -197,7 +198,7 @@ def test_it_keeps_the_date_of_an_excel_rounded_id_when_no_carry_reached_it():
         "name": "张建国",
         "sex": "1",
     }
-    assert_new(link(records(row), index(FATHER))[1])
+    assert_unresolved(link(records(row), index(FATHER))[1])
 
 
 # -- sex ---------------------------------------------------------------------------------------
@@ -205,7 +206,7 @@ def test_it_keeps_the_date_of_an_excel_rounded_id_when_no_carry_reached_it():
 
 def test_it_never_links_different_sexes():
     out = link(records({"name": "张伟", "sex": "2", "birth_date": date(1990, 3, 5)}), index(ZHANG))
-    assert_new(out[1])
+    assert_unresolved(out[1])
 
 
 def test_it_links_when_one_sex_is_blank():
@@ -219,7 +220,7 @@ def test_it_links_when_one_sex_is_blank():
 
 def test_it_never_links_given_names_without_a_common_character():
     out = link(records({"name": "张强", "sex": "1", "birth_date": date(1990, 3, 5)}), index(ZHANG))
-    assert_new(out[1])
+    assert_unresolved(out[1])
 
 
 @pytest.mark.parametrize("name", ["张 伟", "張偉", "张玮", " 张伟\u3000"])
@@ -250,7 +251,7 @@ def test_it_compares_given_names_without_the_surname(on_file, written, linked):
         assert out[1]["method"] == "probabilistic"
         assert out[1]["person_id"] == 7
     else:
-        assert_new(out[1])
+        assert_unresolved(out[1])
 
 
 @pytest.mark.parametrize(
@@ -277,17 +278,17 @@ def test_it_takes_the_given_name(name, given):
 # -- within one batch --------------------------------------------------------------------------
 
 
-def test_it_makes_two_new_persons_of_leftover_rows_that_differ_in_sex():
+def test_it_groups_leftover_rows_that_differ_in_sex_apart():
     row = {"name": "赵敏", "sex": "2", "birth_date": date(1977, 3, 9)}
     out = link(records(row, row | {"sex": "1"}, dict(row)), index())
-    assert {out[i]["method"] for i in (1, 2, 3)} == {"new"}
-    assert out[1]["new_key"] == out[3]["new_key"] != out[2]["new_key"]
+    assert {out[i]["method"] for i in (1, 2, 3)} == {"unresolved"}
+    assert out[1]["group_key"] == out[3]["group_key"] != out[2]["group_key"]
 
 
 def test_it_does_not_merge_two_incompatible_rows_through_a_blank_one():
     row = {"name": "赵敏", "birth_date": date(1977, 3, 9)}
     out = link(records(row | {"sex": "1"}, row | {"sex": None}, row | {"sex": "2"}), index())
-    keys = [out[i]["new_key"] for i in (1, 2, 3)]
+    keys = [out[i]["group_key"] for i in (1, 2, 3)]
     assert keys[0] != keys[2]
     assert keys[1] in (keys[0], keys[2])
 
@@ -301,4 +302,4 @@ def test_it_does_not_merge_father_and_child_rows_of_one_batch():
         ),
         index(),
     )
-    assert out[1]["new_key"] == out[3]["new_key"] != out[2]["new_key"]
+    assert out[1]["group_key"] == out[3]["group_key"] != out[2]["group_key"]

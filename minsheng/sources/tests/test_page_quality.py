@@ -38,6 +38,7 @@ def test_it_shows_each_source_with_its_latest_batches_and_figures(cast, login, q
         "new",
         "review",
         "id_conflict",
+        "unresolved",
     ]
     assert methods["exact"] == 4 and methods["probabilistic"] == 0
     assert hukou.conflict_total == 1

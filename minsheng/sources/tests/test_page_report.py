@@ -59,6 +59,7 @@ def test_it_downloads_a_workbook_whose_figures_add_up(cast, login, hukou_batch, 
         "new",
         "review",
         "id_conflict",
+        "unresolved",
     ]
     assert counts["exact"] == 4 and counts["review"] == 1 and sum(counts.values()) == 7
 
