@@ -253,7 +253,8 @@ def _decorate(batch: Batch) -> Batch:
 
 @login_required
 def quality(request):
-    """Per source its latest batches: one query for the batches, one for open reviews."""
+    """Per source its latest batches: one query for the batches, one for open reviews, one
+    for the unresolved records per community (how many, since when)."""
     access_imports(request, "import_quality")
     latest = (
         Batch.objects.defer(
@@ -283,14 +284,24 @@ def quality(request):
         for s in registry.sources()
     ]
     latest_batches = [b for r in rows for b in r["batches"][:1]]
+    now = timezone.now()
+    unresolved = [
+        a | {"days": (now - a["since"]).days}
+        for a in UnresolvedRecord.objects.filter(status=UnresolvedStatus.PENDING)
+        .values("area_id", "area__name", "area__level")
+        .annotate(n=Count("id"), since=Min("created_at"))
+        .order_by("-n", "area__name")
+    ]
     totals = {
         "sources": sum(1 for r in rows if r["batches"]),
         "read": sum(b.rows_read for b in latest_batches),
         "quarantined": sum(b.rows_quarantined for b in latest_batches),
         "pending_reviews": sum(pending.values()),
+        "unresolved": sum(a["n"] for a in unresolved),
     }
     context = {
         "sources": rows,
+        "unresolved": unresolved,
         "totals": totals,
         "latest": LATEST_BATCHES,
         "legend": rpt.link_method_rows(Batch(link_methods={})),

@@ -141,3 +141,11 @@ def test_it_refuses_the_read_only_user_and_audits_it(cast, login, unresolved):
     ).exists()
     record.refresh_from_db()
     assert record.status == UnresolvedStatus.PENDING
+
+
+def test_it_sums_them_per_community_on_the_data_quality_page(cast, login, unresolved, areas):
+    response = login(cast["city_staff"]).get(reverse("sources:quality"))
+    assert response.status_code == 200
+    assert response.context["totals"]["unresolved"] == 2
+    names = {a["area__name"] for a in response.context["unresolved"]}
+    assert names == {areas["qingquan"].name, areas["bayinsai_community"].name}
