@@ -179,7 +179,7 @@ def imported_city(synth_city, django_db_setup, django_db_blocker, tmp_path_facto
     from minsheng.lib.crypto import generate_key_file
     from minsheng.pipeline.ingest import import_folder
     from minsheng.residents.models import Resident
-    from minsheng.sources.models import FACT_MODELS, Batch, Person
+    from minsheng.sources.models import FACT_MODELS, Batch, Person, UnresolvedRecord
 
     saved = settings.KEY_FILE
     settings.KEY_FILE = generate_key_file(tmp_path_factory.mktemp("keys") / "minsheng.key")
@@ -192,6 +192,7 @@ def imported_city(synth_city, django_db_setup, django_db_blocker, tmp_path_facto
         Resident.objects.all().delete()
         for model in FACT_MODELS.values():
             model.objects.all().delete()
+        UnresolvedRecord.objects.all().delete()  # a resolved one names its person
         Person.objects.all().delete()  # tags and review items cascade
         Batch.objects.all().delete()  # quarantine rows cascade
     settings.KEY_FILE = saved
