@@ -1255,7 +1255,7 @@ _ITEMS = [
     ("灵活就业人员参保登记", "flex"),
     ("城乡居民养老保险参保登记", "rp"),
     ("职工退休申请", "retire"),
-    ("养老待遇资格认证", "pension"),
+    ("养老待遇资格认证", "cert"),
     ("社会保障卡挂失", "card"),
     ("社会保障卡补换", "card"),
     ("个人权益记录查询打印", "adult"),
@@ -1311,15 +1311,22 @@ def rs_handling_log(ctx: Ctx) -> Draft:
             "has_card",
             "recent_grad",
             "ep_status",
+            "last_cert_date",
         ],
     )
+    days = _working_days(ctx.as_of, 365)
     pools = {
         "unemp": T.filter(pl.col("unemp_reg_date").is_not_null()),
         "job": T.filter(pl.col("employment_form").is_not_null()),
         "flex": T.filter(pl.col("emp_status") == "flexible"),
         "rp": T.filter(pl.col("rp_enrolled")),
         "retire": T.filter(pl.col("pension_start") >= pl.lit(ctx.as_of - timedelta(days=400))),
-        "pension": T.filter(pl.col("has_pension")),
+        # A certification in the log is the pensioner's last one (the day the pension system
+        # holds), so the log never contradicts it; only those certified on a working day of
+        # the log's year are in it.
+        "cert": T.filter(
+            pl.col("has_pension") & pl.col("last_cert_date").is_in(pl.Series(days).implode())
+        ),
         "card": T.filter(pl.col("has_card")),
         "adult": T,
         "grad": T.filter(pl.col("recent_grad")),
@@ -1331,14 +1338,20 @@ def rs_handling_log(ctx: Ctx) -> Draft:
     for i, (label, pool) in enumerate(_ITEMS):
         k = int((item == i).sum())
         P = pools[pool] if pools[pool].height else T
-        idx = rng.integers(0, P.height, k)
+        if pool == "cert":  # one certification a person, on its day
+            idx = rng.choice(P.height, min(k, P.height), replace=False)
+            on = P["last_cert_date"][idx]
+        else:
+            idx = rng.integers(0, P.height, k)
+            on = pl.repeat(None, k, dtype=pl.Date, eager=True)
         parts.append(
             P[idx]
             .select("person_id", "id_number", "name", "birth_date", "household_id")
-            .with_columns(事项=pl.lit(label))
+            .with_columns(事项=pl.lit(label), _on=on)
         )
     L = pl.concat(parts)
     n = L.height
+    fixed = L["_on"].is_not_null().to_numpy()
     # Clerks: front-desk (accept), back-office (handle), section heads (approve).
     n_clerks = max(12, round(160 * ctx.scale))
     crng = ctx.streams("export/clerks")
@@ -1351,8 +1364,8 @@ def rs_handling_log(ctx: Ctx) -> Draft:
     acc = staff[rng.integers(0, len(staff), n)]
     hnd = np.where(rng.random(n) < 0.4, acc, staff[rng.integers(0, len(staff), n)])
     apr = heads[rng.integers(0, len(heads), n)]
-    days = _working_days(ctx.as_of, 365)
     day = np.array(days, dtype="datetime64[D]")[rng.integers(0, len(days), n)]
+    day = np.where(fixed, L["_on"].to_numpy().astype("datetime64[D]"), day)
     minute = np.where(
         rng.random(n) < 0.55,
         rng.integers(8 * 60 + 30, 11 * 60 + 50, n),
@@ -1372,7 +1385,8 @@ def rs_handling_log(ctx: Ctx) -> Draft:
         return np.sort(rng.choice(cand, k, replace=False))
 
     used = np.zeros(n, dtype=bool)
-    off = pick(0.003, 3, used)
+    # Certifications keep their day: moving one would contradict the pension system.
+    off = pick(0.003, 3, used | fixed)
     used[off] = True
     night = rng.random(len(off)) < 0.6
     off_min = np.where(
@@ -1433,6 +1447,7 @@ def rs_handling_log(ctx: Ctx) -> Draft:
             ["养老待遇资格认证", "失业保险金申领", "社会保障卡补换", "个人权益记录查询打印"],
         )
         & ~used
+        & ~fixed
         & _is_none(proxy_id)
     )
     for j in range(n_proxies):

@@ -19,9 +19,10 @@ from .config import AS_OF, DEFAULT_DIRT, GENERATOR_VERSION, SOURCES, DirtConfig
 from .dirt import DirtApplier
 from .exports import BUILDERS, Ctx
 from .lifecourse import build_lifecourse
-from .planted import derive_cases, plant
+from .planted import derive_cases, drop_subsidised, plant
 from .population import build_population
 from .rand import Streams
+from .reach import Evidence, keep_rows, split, watched
 from .truth import counts_json, person_truth, write_json, write_parquet, write_planted
 from .writers import sha256, write_csv, write_xlsx
 
@@ -76,6 +77,11 @@ def generate(
     ent = plant(streams, persons, A, ent, as_of)
     truth = person_truth(persons, A, ent)
     del persons, A  # the truth frame carries everything from here on
+    cases = derive_cases(truth, ent, as_of)
+    # The written rows of the people and companies in the cases: the handling log says who
+    # was already paid a subsidy, and the rows' dirt which cases no export can show.
+    watch_pids, watch_usccs = watched(cases, truth)
+    kept: dict[str, pl.DataFrame] = {}
     log(f"{ent.height} employers; writing exports")
 
     files: list[dict] = []
@@ -94,6 +100,7 @@ def generate(
         path = out / "exports" / name
         data = write_xlsx(df, spec, path, as_of) if xlsx else write_csv(df, spec, path, as_of)
         numbered = df.with_columns(row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+        kept[spec.name] = keep_rows(numbered, spec.name, watch_pids, watch_usccs)
         rows_parts.append(
             numbered.select(
                 pl.lit(name).alias("file"),
@@ -171,7 +178,10 @@ def generate(
 
     log("truth")
     rows = pl.concat(rows_parts, how="vertical_relaxed")
-    cases = derive_cases(truth, ent, as_of)
+    if "rs_handling_log" in kept:
+        drop_subsidised(cases, kept["rs_handling_log"], as_of)
+    cases, unreachable = split(cases, Evidence(kept, truth))
+    del kept
     hl = pl.concat(handling, how="diagonal_relaxed") if handling else None
     for case in HANDLING_CASES:
         if hl is None:
@@ -199,8 +209,12 @@ def generate(
     write_parquet(truth.sort("person_id"), out / "truth" / "persons.parquet")
     write_parquet(rows, out / "truth" / "rows.parquet")
     write_parquet(ent.drop("size_w"), out / "truth" / "employers.parquet")
-    planted_counts = write_planted(cases, rows, out / "truth" / "planted")
-    counts = counts_json(truth, rows, dict(ctx.applier.expected), planted_counts, as_of)
+    planted_counts, unreachable_counts = write_planted(
+        cases, rows, out / "truth" / "planted", unreachable
+    )
+    counts = counts_json(
+        truth, rows, dict(ctx.applier.expected), planted_counts, as_of, unreachable_counts
+    )
     write_json(counts, out / "truth" / "counts.json")
 
     manifest = {

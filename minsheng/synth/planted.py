@@ -7,6 +7,7 @@ truth files list planted and naturally arising cases alike.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
 import numpy as np
@@ -161,6 +162,17 @@ def plant(
     return ent
 
 
+def _flag(e: pl.Expr) -> pl.Expr:
+    """A condition that is false, not null, where its value is missing (a null in a filter
+    drops the row, and `~` of a null is still null)."""
+    return e.fill_null(False)
+
+
+def _on(kind: str) -> pl.Expr:
+    """On this assistance and currently 在保 (what the lists mean by 低保/特困/防返贫监测)."""
+    return _flag(pl.col("assist_type").eq(kind) & pl.col("assist_status").eq("在保"))
+
+
 def _ym(mi: pl.Expr) -> pl.Expr:
     return (mi // 12).cast(pl.String) + "-" + (mi % 12 + 1).cast(pl.String).str.zfill(2)
 
@@ -173,7 +185,7 @@ def derive_cases(truth: pl.DataFrame, ent: pl.DataFrame, as_of: date) -> dict[st
     death_mi = pl.col("death_date").dt.year() * 12 + pl.col("death_date").dt.month() - 1
 
     pension = truth.filter(
-        ~alive & pl.col("pension_status").eq("正常发放") & pl.col("has_pension")
+        ~alive & _flag(pl.col("pension_status").eq("正常发放")) & pl.col("has_pension")
     ).select(
         "person_id",
         "id_number",
@@ -184,9 +196,7 @@ def derive_cases(truth: pl.DataFrame, ent: pl.DataFrame, as_of: date) -> dict[st
         pl.col("pension_amount").alias("monthly_amount"),
         (pl.lit(as_of_mi) - death_mi).alias("months_paid_after_death"),
     )
-    dibao = truth.filter(
-        ~alive & pl.col("assist_type").eq("低保") & pl.col("assist_status").eq("在保")
-    ).select(
+    dibao = truth.filter(~alive & _on("低保")).select(
         "person_id",
         "id_number",
         "name",
@@ -204,7 +214,7 @@ def derive_cases(truth: pl.DataFrame, ent: pl.DataFrame, as_of: date) -> dict[st
         .sort("person_id", maintain_order=True)
     )
 
-    ub = pl.col("ub_status").eq("领取中") & alive
+    ub = _flag(pl.col("ub_status").eq("领取中")) & alive
     cases["unemployment_benefit_while_employed"] = (
         truth.filter(
             ub
@@ -253,10 +263,11 @@ def derive_cases(truth: pl.DataFrame, ent: pl.DataFrame, as_of: date) -> dict[st
         .sort("person_id", "uscc", maintain_order=True)
     )
 
-    dib = truth.filter(
-        alive & pl.col("assist_type").eq("低保") & pl.col("assist_status").eq("在保")
+    dib = truth.filter(alive & _on("低保"))
+    # A company (企业): not a 个体工商户, nor a 农民专业合作社 (registered, but no 公司).
+    comp = active_ent.filter(
+        (pl.col("kind") == "company") & (pl.col("entity_type") != "农民专业合作社")
     )
-    comp = active_ent.filter(pl.col("kind") == "company")
     cases["dibao_with_company"] = (
         dib.join(
             comp.select(
@@ -292,20 +303,33 @@ def derive_cases(truth: pl.DataFrame, ent: pl.DataFrame, as_of: date) -> dict[st
         .sort("uscc", maintain_order=True)
     )
 
-    # 求职创业补贴: graduates of this or last year from hardship families (or disabled).
-    hh = truth.group_by("household_id").agg(
-        (alive & pl.col("assist_type").eq("低保") & pl.col("assist_status").eq("在保"))
-        .any()
-        .alias("h_dibao"),
-        (alive & pl.col("assist_type").eq("特困")).any().alias("h_tekun"),
-        (alive & pl.col("assist_type").eq("防返贫监测")).any().alias("h_fpr"),
-        (alive & pl.col("disabled")).any().alias("h_disabled"),
+    # 求职创业补贴: graduates of this or last year from hardship families (or disabled). The
+    # family is the 户籍 household (户口簿): a household registered here (公安) counts all its
+    # living members; a graduate whose hukou is elsewhere has no family on this city's
+    # registers, so only their own record counts (their family is certified where it is
+    # registered).
+    family = (
+        pl.when(pl.col("local_hukou")).then(pl.col("household_id")).otherwise(-pl.col("person_id"))
     )
-    g = truth.filter(
-        alive
-        & pl.col("recent_grad")
-        & pl.col("grad_date").dt.year().is_in([as_of.year, as_of.year - 1])
-    ).join(hh, on="household_id")
+    hh = (
+        truth.with_columns(family=family)
+        .group_by("family")
+        .agg(
+            (alive & _on("低保")).any().alias("h_dibao"),
+            (alive & _on("特困")).any().alias("h_tekun"),
+            (alive & _on("防返贫监测")).any().alias("h_fpr"),
+            (alive & pl.col("disabled")).any().alias("h_disabled"),
+        )
+    )
+    g = (
+        truth.filter(
+            alive
+            & pl.col("recent_grad")
+            & pl.col("grad_date").dt.year().is_in([as_of.year, as_of.year - 1])
+        )
+        .with_columns(family=family)
+        .join(hh, on="family")
+    )
     reasons = pl.concat_str(
         [
             pl.when(pl.col(c)).then(pl.lit(lbl))
@@ -326,25 +350,24 @@ def derive_cases(truth: pl.DataFrame, ent: pl.DataFrame, as_of: date) -> dict[st
         .sort("person_id", maintain_order=True)
     )
 
-    # 城乡居民养老保险代缴: local residents 16-59, not in school or the employee scheme.
+    # 城乡居民养老保险代缴: local hukou (living here or not: the resident pension is paid
+    # where the hukou is), 16-59, not in school, not in the employee scheme — which includes
+    # never having been in it (a null ep_status).
     dj = truth.filter(
         alive
-        & pl.col("local_hukou")
-        & pl.col("resident")
+        & _flag(pl.col("local_hukou"))
         & pl.col("age").is_between(16, 59)
-        & ~pl.col("in_school")
-        & ~pl.col("ep_status").is_in(["参保缴费", "退休"])
+        & ~_flag(pl.col("in_school"))
+        & ~_flag(pl.col("ep_status").is_in(["参保缴费", "退休"]))
     )
     dj_reasons = pl.concat_str(
         [
-            pl.when(pl.col("assist_type").eq("低保") & pl.col("assist_status").eq("在保")).then(
-                pl.lit("低保对象")
-            ),
-            pl.when(pl.col("assist_type").eq("特困")).then(pl.lit("特困人员")),
-            pl.when(pl.col("disabled") & pl.col("dis_grade").is_in(["一级", "二级"])).then(
-                pl.lit("重度残疾人")
-            ),
-            pl.when(pl.col("returned_to_poverty")).then(pl.lit("返贫致贫人口")),
+            pl.when(_on("低保")).then(pl.lit("低保对象")),
+            pl.when(_on("特困")).then(pl.lit("特困人员")),
+            pl.when(
+                _flag(pl.col("disabled")) & _flag(pl.col("dis_grade").is_in(["一级", "二级"]))
+            ).then(pl.lit("重度残疾人")),
+            pl.when(_flag(pl.col("returned_to_poverty"))).then(pl.lit("返贫致贫人口")),
         ],
         separator="；",
         ignore_nulls=True,
@@ -391,4 +414,41 @@ def derive_cases(truth: pl.DataFrame, ent: pl.DataFrame, as_of: date) -> dict[st
     return cases
 
 
-__all__ = ["derive_cases", "month_index", "plant"]
+# The job-seeking subsidy as the handling log records it, and how far back a paid one
+# counts (graduates.toml: handled_within('求职创业补贴申领', 24)).
+SUBSIDY_MATTER = "求职创业补贴申领"
+SUBSIDY_MONTHS = 24
+
+
+def months_before(day: date, months: int) -> date:
+    """`day` less whole months, the day clamped to the month's end (PostgreSQL's interval
+    arithmetic; SQLite's date(…, '-N months') rolls over instead, which differs only for
+    days 29-31)."""
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def subsidy_paid(log: pl.DataFrame, as_of: date, months: int = SUBSIDY_MONTHS) -> pl.Series:
+    """People with a completed 求职创业补贴 in the written handling log, read as the list's
+    handled_within() reads the archive: 业务事项 = the matter, 办理结果 = 办结, and the day
+    of 办理时间 after `as_of` less `months` (no upper bound)."""
+    since = months_before(as_of, months)
+    day = pl.col("办理时间").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    return (
+        log.filter(
+            (pl.col("业务事项") == SUBSIDY_MATTER) & (pl.col("办理结果") == "办结") & (day > since)
+        )["_pid"]
+        .drop_nulls()
+        .unique()
+    )
+
+
+def drop_subsidised(cases: dict[str, pl.DataFrame], log: pl.DataFrame, as_of: date) -> None:
+    """Graduates already paid the subsidy are not eligible again (免申即享 pays once)."""
+    name = "graduate_job_subsidy_eligible"
+    if name in cases:
+        paid = subsidy_paid(log, as_of)
+        cases[name] = cases[name].filter(~pl.col("person_id").is_in(paid.implode()))
+
+
+__all__ = ["derive_cases", "drop_subsidised", "month_index", "plant", "subsidy_paid"]

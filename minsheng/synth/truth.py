@@ -191,13 +191,24 @@ def write_parquet(df: pl.DataFrame, path: Path) -> None:
     df.write_parquet(path, compression="zstd", compression_level=3, statistics=False)
 
 
-def write_planted(cases: dict[str, pl.DataFrame], rows: pl.DataFrame, out: Path) -> dict[str, int]:
-    """One CSV per case, with the export rows (file:row) that carry each case's person."""
+def write_planted(
+    cases: dict[str, pl.DataFrame],
+    rows: pl.DataFrame,
+    out: Path,
+    unreachable: dict[str, pl.DataFrame] | None = None,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """One CSV per case, with the export rows (file:row) that carry each case's person, and
+    for each checked case `<case>.unreachable.csv`: the cases no export can show, with their
+    `unreachable_reason` (reach.py), kept out of `<case>.csv`.
+
+    Returns the planted counts (reachable cases) and the unreachable counts."""
     out.mkdir(parents=True, exist_ok=True)
+    unreachable = unreachable or {}
     wanted = pl.concat(
         [
             df.select(pl.col("person_id").cast(pl.Int64))
-            for df in cases.values()
+            for group in (cases, unreachable)
+            for df in group.values()
             if "person_id" in df.columns
         ]
     )
@@ -223,15 +234,23 @@ def write_planted(cases: dict[str, pl.DataFrame], rows: pl.DataFrame, out: Path)
         )
         .rename({"key": "uscc"})
     )
-    for name, df in sorted(cases.items()):
+
+    def with_evidence(name: str, df: pl.DataFrame) -> pl.DataFrame:
         if name == "enterprise_no_insurance":
             # An enterprise case is found by its USCC, not by a person.
-            df = df.join(key_ev, on="uscc", how="left", maintain_order="left")
-        elif "evidence" not in df.columns and "person_id" in df.columns:
-            df = df.join(ev, on="person_id", how="left", maintain_order="left")
-        df.write_csv(out / f"{name}.csv")
+            return df.join(key_ev, on="uscc", how="left", maintain_order="left")
+        if "evidence" not in df.columns and "person_id" in df.columns:
+            return df.join(ev, on="person_id", how="left", maintain_order="left")
+        return df
+
+    for name, df in sorted(cases.items()):
+        with_evidence(name, df).write_csv(out / f"{name}.csv")
         counts[name] = df.height
-    return counts
+    lost = {}
+    for name, df in sorted(unreachable.items()):
+        with_evidence(name, df).write_csv(out / f"{name}.unreachable.csv")
+        lost[name] = df.height
+    return counts, lost
 
 
 def counts_json(
@@ -240,6 +259,7 @@ def counts_json(
     dirt_expected: dict[str, float],
     planted: dict[str, int],
     as_of: date,
+    unreachable: dict[str, int] | None = None,
 ) -> dict:
     res = truth.filter(pl.col("resident"))
     n = res.height
@@ -274,6 +294,8 @@ def counts_json(
         "dirt_counts": dict(dirt.iter_rows()),
         "dirt_expected": {k: round(v, 2) for k, v in sorted(dirt_expected.items())},
         "planted_counts": planted,
+        # cases taken out of planted_counts: no export shows them (planted/<case>.unreachable.csv)
+        "planted_unreachable_counts": unreachable or {},
     }
 
 
