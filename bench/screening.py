@@ -8,7 +8,11 @@ var/bench/archive-S.sqlite3, or the postgres database minsheng_bench); when they
 it runs bench/archive.py first (not timed). Ends with one line:
 
     rules=… rule_median_s=… rule_max_s=… page_max_s=… theme_page_max_s=… tags_s=…
-    min_planted_recall=… min_planted_precision=…
+    min_planted_recall=… min_planted_precision=… max_unreachable_share=…
+
+A planted case the exports cannot support (the generator says why, in
+truth/planted/<case>.unreachable.csv) is neither found nor missed; `unreachable=` counts them
+per list, and max_unreachable_share is the largest share of a list's planted cases.
 
 page_max_s is the slowest first page of a target list; theme_page_max_s the slowest theme
 page (headline counts and charts) or the themes' index.
@@ -173,7 +177,7 @@ def main() -> int:
             times.append(secs)
             print(f"  rule {t.code:<22} {r.code:<44} {n:>10,} {secs:7.3f} s")
 
-    recalls, precisions = [], []
+    recalls, precisions, unreachable_shares = [], [], []
     for t in themes:
         for r in t.lists:
             if not r.planted:
@@ -181,9 +185,12 @@ def main() -> int:
             s = planted_score(city, r)
             recalls.append(s["recall"])
             precisions.append(s["precision"])
+            planted = s["expected"] + s["unreachable"]
+            unreachable_shares.append(s["unreachable"] / planted if planted else 0.0)
             print(
                 f"  planted {r.code:<44} expected={s['expected']:>6} found={s['found']:>7} "
-                f"hit={s['hit']:>6} precision={s['precision']:.3f} recall={s['recall']:.3f}"
+                f"hit={s['hit']:>6} precision={s['precision']:.3f} recall={s['recall']:.3f} "
+                f"unreachable={s['unreachable']}"
             )
 
     page_max, theme_page_max = _pages(themes)
@@ -192,7 +199,8 @@ def main() -> int:
         f"rules={len(times)} rule_median_s={statistics.median(times):.3f} "
         f"rule_max_s={max(times):.3f} page_max_s={page_max:.3f} "
         f"theme_page_max_s={theme_page_max:.3f} tags_s={tags_s:.1f} "
-        f"min_planted_recall={min(recalls):.3f} min_planted_precision={min(precisions):.3f}"
+        f"min_planted_recall={min(recalls):.3f} min_planted_precision={min(precisions):.3f} "
+        f"max_unreachable_share={max(unreachable_shares):.4f}"
     )
     return 0
 
