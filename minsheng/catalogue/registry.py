@@ -280,6 +280,14 @@ _SOURCES: tuple[Source, ...] = (
             _c("hukou_type", "户籍类型", "code", codes={"本地户籍": "1", "外地户籍": "0"}),
             _c("hukou_address", ("户籍地", "户籍地址"), item="hukou.address"),
             _c("population_type", "人员类型", "code", item="residence.population_type"),
+            # 在校学生 is what the archive reads (education.in_school); the form's other
+            # categories are kept as given
+            _c(
+                "person_category",
+                "人员类别",
+                "code",
+                codes={"在校学生": "5", "在职": "1", "离退休": "4", "无业": "3", "学龄前": "6"},
+            ),
             _c("collected_date", "采集日期", "date", item="residence.last_collected_date"),
         ),
         dataset="网格人口采集",

@@ -266,6 +266,8 @@ def grid_census(ctx: Ctx) -> Draft:
             "relation",
             "local_hukou",
             "hukou_address",
+            "in_school",
+            "age",
         ],
     )
     dead = (~T["alive"]).to_numpy()
@@ -309,6 +311,11 @@ def grid_census(ctx: Ctx) -> Draft:
         人员类型=pl.when(pl.col("local_hukou"))
         .then(pl.lit("户籍人口"))
         .otherwise(pl.lit("流动人口")),
+        # the census form's 人员类别: the grid worker notes pupils and students (the only
+        # category the archive reads; left blank otherwise, as most forms are)
+        人员类别=pl.when(pl.col("in_school").fill_null(False) & (pl.col("age") >= 6))
+        .then(pl.lit("在校学生"))
+        .otherwise(pl.lit("")),
         采集日期=mixed(collected, ["iso", "slash"], [0.6, 0.4], rng, n),
     )
     df = add_dirt(df, dead, "stale").sort("网格编码", "门牌编码", "_pid", maintain_order=True)
@@ -327,6 +334,7 @@ def grid_census(ctx: Ctx) -> Draft:
         "户籍类型",
         "户籍地",
         "人员类型",
+        "人员类别",
         "采集日期",
     ]
     return Draft("grid_census", finish(df, order), id_col="身份证号码", name_col="姓名")
