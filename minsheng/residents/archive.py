@@ -3,6 +3,13 @@
 Everything here is set-based SQL generated from the source registry and the data
 dictionary, and runs unchanged on SQLite and PostgreSQL:
 
+0. The *sets* (`Holding`) first: every business, employer, benefit and disability of the
+   person, one entry per key (USCC, type) from its latest fact row (`entries`). The archive
+   row shows one of each; rules ask about any of them (`business_any` in the rule
+   language). The row's employment is read from them: the most recent evidence among the
+   person's 就业登记 rows, current contributions by an employer and active businesses
+   (view `em`), so all its items come from one piece of evidence and its provenance names
+   that evidence's source (the entry, its batch and row).
 1. Each *view* picks, per person, the latest fact row of one source (optionally of one kind,
    e.g. the 110 scheme rows of 参保) and exposes the items that source feeds.
 2. One INSERT … SELECT joins the person index to every view and resolves each item by its
@@ -14,8 +21,8 @@ dictionary, and runs unchanged on SQLite and PostgreSQL:
 4. `conflicts.detect` records, for the same persons, where the facts disagree (different
    death dates, activity after death) as `Conflict` rows instead of a silent last-wins.
 
-Incremental: only the persons a batch touched (kept in a temporary table) are rebuilt,
-plus the households they belong to for the household aggregates.
+Incremental: only the persons a batch touched (kept in a temporary table) are rebuilt, sets
+included, plus the households they belong to for the household aggregates.
 """
 
 from __future__ import annotations
@@ -35,10 +42,22 @@ from minsheng.sources.bulk import analyze, indexes_deferred
 from minsheng.sources.models import FACT_MODELS, encrypted
 
 from . import conflicts
-from .models import Provenance, RetirementAge, field_name
+from .models import Holding, HoldingKind, Provenance, RetirementAge, field_name
 
 TOUCHED = "archive_touched"
+HOLDINGS = Holding._meta.db_table
 FULL_REBUILD_SHARE = 0.5  # above this share of the index, rebuild everything at once
+
+# business.status codes of an entity that exists (存续, 在业)
+ACTIVE = "('1', '2')"
+# business.entity_kind from 市场监管's 主体类型
+ENTITY_KIND = (
+    "CASE WHEN f.entity_type = '个体工商户' THEN '2' "
+    "WHEN f.entity_type = '农民专业合作社' THEN '3' ELSE '1' END"
+)
+# Evidence of employment dated the same day: a 就业登记 (which says the form of employment)
+# before a contribution, before a business.
+EVIDENCE_RANK = "CASE f.source WHEN 'rs_employment' THEN 0 WHEN 'rs_insurance' THEN 1 ELSE 2 END"
 
 
 # -- dialect ---------------------------------------------------------------------------
@@ -97,6 +116,17 @@ class View:
     # Which of a person's rows is their latest: the most recent report first (this, then
     # the later batch and row). None: by the record date; "": by batch and row alone.
     order: str | None = None
+    # Between rows equally recent, the one for which this is smallest (before batch, row).
+    tiebreak: str = ""
+    # A view over another table than the source's facts (the sets, `Holding`), whose rows
+    # name their own source in this column.
+    table: str = ""
+    source_column: str = ""
+
+    @property
+    def source_sql(self) -> str:
+        """SQL over the view's row naming the source of its value (for provenance)."""
+        return f"{self.alias}.s" if self.source_column else f"'{self.source}'"
 
 
 UNEMPLOYMENT_ITEMS = frozenset(
@@ -108,6 +138,16 @@ EMPLOYMENT_ITEMS = frozenset(
     c.item
     for c in registry.source("rs_employment").columns
     if c.item and c.item.startswith("employment.")
+)
+# The items of the person's current employment: all from one piece of evidence, the most
+# recent of their 就业登记 rows, current contributions and active businesses (`em`).
+EMPLOYMENT_EVIDENCE = frozenset(
+    {
+        "employment.employer",
+        "employment.employer_uscc",
+        "employment.form",
+        "employment.start_date",
+    }
 )
 
 # 参保 columns that describe the pension scheme only, not whichever row is latest
@@ -198,14 +238,35 @@ def views() -> list[View]:
                 "hukou.local": f"CASE f.hukou_type_code WHEN '1' THEN {t} WHEN '0' THEN {fa} END"
             },
         ),
-        # 就业登记 rows say where a person works, 失业登记 rows what their unemployment is
+        # Where a person works: the most recent evidence among their 就业登记 rows, the units
+        # currently paying their contributions and the businesses they run (the set's
+        # employer entries and active businesses, built from the facts before this).
+        View(
+            "em",
+            HOLDINGS,
+            "f.start_date",
+            where=f"f.kind = 'employer' OR (f.kind = 'business' AND f.status IN {ACTIVE})",
+            items={
+                "employment.employer": "f.label",
+                "employment.employer_uscc": "f.key",
+                # the owner of a 个体工商户 is 个体经营, of any other entity 自主创业
+                "employment.form": "CASE WHEN f.kind = 'business' THEN CASE f.category "
+                "WHEN '2' THEN '5' ELSE '3' END ELSE f.category END",
+                "employment.start_date": "f.start_date",
+            },
+            columns=False,
+            tiebreak=EVIDENCE_RANK,
+            table=HOLDINGS,
+            source_column="f.source",
+        ),
+        # 就业登记 rows say where a person lives and how to reach them (their employment is
+        # the set's, above), 失业登记 rows what their unemployment is
         View(
             "ee",
             "rs_employment",
             "f.registration_date",
             where="f.registration_type_code = 'E'",
-            items={"employment.start_date": "f.registration_date"},
-            exclude=UNEMPLOYMENT_ITEMS,
+            exclude=UNEMPLOYMENT_ITEMS | EMPLOYMENT_EVIDENCE,
         ),
         View(
             "eu",
@@ -218,9 +279,9 @@ def views() -> list[View]:
             },
             exclude=EMPLOYMENT_ITEMS,
         ),
-        # The latest 参保 row of any scheme says who the person is insured as and where;
-        # the scheme views below say the status of each insurance.
-        View("ia", ins, dated_ins, exclude=PENSION_ONLY),
+        # The latest 参保 row of any scheme says who the person is insured as; the scheme
+        # views below say the status of each insurance, the set where they work (`em`).
+        View("ia", ins, dated_ins, exclude=PENSION_ONLY | EMPLOYMENT_EVIDENCE),
         View(
             "ip",
             ins,
@@ -311,8 +372,7 @@ def views() -> list[View]:
             items={
                 "business.is_legal_rep": f"CASE WHEN f.status_code IN ('1', '2') THEN {t} "
                 f"ELSE {fa} END",
-                "business.entity_kind": "CASE WHEN f.entity_type = '个体工商户' THEN '2' "
-                "WHEN f.entity_type = '农民专业合作社' THEN '3' ELSE '1' END",
+                "business.entity_kind": ENTITY_KIND,
             },
         ),
         View(
@@ -335,10 +395,9 @@ def views() -> list[View]:
 
 
 def _view_items(view: View) -> dict[str, str]:
-    src = registry.source(view.source)
     out: dict[str, str] = {}
     if view.columns:
-        for col in src.columns:
+        for col in registry.source(view.source).columns:
             if col.item and col.item not in out and col.item not in view.exclude:
                 out[col.item] = _column_expr(col)
     out.update(view.items)
@@ -346,16 +405,18 @@ def _view_items(view: View) -> dict[str, str]:
 
 
 def _view_hashes(view: View) -> dict[str, str]:
-    src = registry.source(view.source)
     if not view.columns:
         return {}
+    src = registry.source(view.source)
     return {col.item: f"f.{col.name}_hash" for col in src.columns if col.item and encrypted(col)}
 
 
 def _view_sql(view: View, items: dict[str, str], hashes: dict[str, str], scoped: bool) -> str:
-    table = FACT_MODELS[view.source]._meta.db_table
+    table = view.table or FACT_MODELS[view.source]._meta.db_table
     cols = [f"{expr} AS c_{field_name(code)}" for code, expr in items.items()]
     cols += [f"{expr} AS h_{field_name(code)}" for code, expr in hashes.items()]
+    if view.source_column:
+        cols.append(f"{view.source_column} AS s")
     where = ["f.person_id IS NOT NULL"]
     if view.where:
         where.append(f"({view.where})")
@@ -365,6 +426,8 @@ def _view_sql(view: View, items: dict[str, str], hashes: dict[str, str], scoped:
     )
     latest = view.date if view.order is None else view.order
     order = f"({latest}) IS NULL, {latest} DESC, " if latest else ""
+    if view.tiebreak:
+        order += f"{view.tiebreak}, "
     return (
         f"(SELECT * FROM (SELECT f.person_id, {', '.join(cols)}, {view.date} AS d, "
         f"ROW_NUMBER() OVER (PARTITION BY f.person_id ORDER BY {order}"
@@ -411,7 +474,7 @@ def _resolved(item: dictionary.Item, feeding: list[View]) -> dict[str, str]:
     if item.encrypted:
         out[f"{name}_hash"] = case([f"{v.alias}.h_{name}" for v in vs])
     if item.keep_provenance:
-        out[f"{name}_src"] = case([f"'{v.source}'" for v in vs])
+        out[f"{name}_src"] = case([v.source_sql for v in vs])
         out[f"{name}_at"] = case([f"{v.alias}.d" for v in vs])
     return out
 
@@ -584,6 +647,170 @@ def ensure_retirement_table() -> None:
     RetirementAge.objects.bulk_create(rows, batch_size=5000)
 
 
+# -- sets ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entries:
+    """The fact rows of one source that become set entries (`Holding`) of one kind; each
+    value is SQL over the fact row `f`, NULL where the kind has no such value."""
+
+    kind: str
+    source: str
+    key: str
+    # what tells two entries of a person apart: the rows of one key (the same USCC, the
+    # same type) are one entry, their latest row
+    part: str
+    where: str = ""
+    label: str = "NULL"
+    category: str = "NULL"
+    status: str = "NULL"
+    start: str = "NULL"
+    end: str = "NULL"
+    employees: str = "NULL"
+
+
+# the set's columns and the type of each (a NULL in a UNION needs one on PostgreSQL)
+HOLDING_COLUMNS = {
+    "key": "varchar(32)",
+    "label": "text",
+    "category": "varchar(16)",
+    "status": "varchar(16)",
+    "start": "date",
+    "end": "date",
+    "employees": "integer",
+}
+# 参保 rows that say a unit currently employs the person: it pays their employee pension
+# (企业 110, 机关事业 120), unemployment (210) or work-injury (410) insurance.
+CURRENT_CONTRIBUTION = (
+    "f.scheme_code IN ('110', '120', '210', '410') AND f.insured_status = '参保缴费' "
+    "AND f.employer_uscc IS NOT NULL AND f.employer_uscc <> ''"
+)
+
+
+def entries() -> dict[str, tuple[Entries, ...]]:
+    """Kind → the sources of its entries, a kind's sources in the order that decides
+    between rows of one key dated the same day."""
+    k = HoldingKind
+    return {
+        k.BUSINESS: (
+            Entries(
+                k.BUSINESS,
+                "scjg_business",
+                key="f.uscc",
+                part="COALESCE(f.uscc, f.entity_name, '')",
+                label="f.entity_name",
+                category=ENTITY_KIND,
+                status="f.status_code",
+                start="f.established_date",
+                employees="f.employees",
+            ),
+        ),
+        # one entry per employer, from its most recent evidence (a 就业登记 and the unit's
+        # contributions are the same employment)
+        k.EMPLOYER: (
+            Entries(
+                k.EMPLOYER,
+                "rs_employment",
+                key="f.employer_uscc",
+                part="COALESCE(f.employer_uscc, f.employer, '')",
+                where="f.registration_type_code = 'E'",
+                label="f.employer",
+                category="f.employment_form_code",
+                start="f.registration_date",
+            ),
+            Entries(
+                k.EMPLOYER,
+                "rs_insurance",
+                key="f.employer_uscc",
+                part="f.employer_uscc",
+                where=CURRENT_CONTRIBUTION,
+                label="f.employer",
+                category="'1'",  # 单位就业
+                start="f.current_insured_date",
+            ),
+        ),
+        k.BENEFIT: (
+            Entries(
+                k.BENEFIT,
+                "rs_pension",
+                key="f.pension_type_code",
+                part="'pension:' || COALESCE(f.pension_type_code, '')",
+                status="f.payment_status_code",
+                start="f.pension_start",
+                end="f.end_month",
+            ),
+            Entries(
+                k.BENEFIT,
+                "mz_assistance",
+                key="f.assistance_type_code",
+                part="'assistance:' || COALESCE(f.assistance_type_code, '')",
+                status="f.assistance_status_code",
+                start="f.approval_date",
+                end="f.stop_date",
+            ),
+        ),
+        k.DISABILITY: (
+            Entries(
+                k.DISABILITY,
+                "cl_disability",
+                key="f.disability_type_code",
+                part="COALESCE(f.disability_type_code, '')",
+                category="f.grade_code",
+                start="f.issue_date",
+            ),
+        ),
+    }
+
+
+def _entries_select(e: Entries, rank: int, scoped: bool) -> str:
+    table = FACT_MODELS[e.source]._meta.db_table
+    source = (
+        f"{TOUCHED} tt JOIN {table} f ON f.person_id = tt.person_id" if scoped else f"{table} f"
+    )
+    where = "f.person_id IS NOT NULL" + (f" AND ({e.where})" if e.where else "")
+    values = {name: getattr(e, name) for name in HOLDING_COLUMNS}
+    typed = ", ".join(
+        f"{expr if expr != 'NULL' else f'CAST(NULL AS {HOLDING_COLUMNS[name]})'} AS v_{name}"
+        for name, expr in values.items()
+    )
+    return (
+        f"SELECT f.person_id, {e.part} AS part, {typed}, '{e.source}' AS source, "
+        f"{rank} AS source_rank, f.batch_id, f.row FROM {source} WHERE {where}"
+    )
+
+
+def _holdings_sql(kind: str, sources: tuple[Entries, ...], scoped: bool) -> str:
+    """INSERT … SELECT of one kind's entries of the persons in scope: per person and key
+    the row with the latest start (then the source's rank, the later batch and row)."""
+    union = " UNION ALL ".join(_entries_select(e, i, scoped) for i, e in enumerate(sources))
+    cols = ", ".join(f"t.v_{name}" for name in HOLDING_COLUMNS)
+    return (
+        f"INSERT INTO {HOLDINGS} (person_id, kind, key, label, category, status, start_date, "
+        f"end_date, employees, source, batch_id, row) "
+        f"SELECT t.person_id, '{HoldingKind(kind).value}', {cols}, t.source, t.batch_id, t.row "
+        f"FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.person_id, u.part ORDER BY "
+        f"u.v_start IS NULL, u.v_start DESC, u.source_rank, u.batch_id DESC, u.row DESC) AS rn "
+        f"FROM ({union}) u) t WHERE t.rn = 1"
+    )
+
+
+def _rebuild_holdings(cursor, *, scoped: bool) -> None:
+    """Replace the set entries of the persons in scope (everyone, or the touched set)."""
+    if scoped:
+        cursor.execute(
+            f"DELETE FROM {HOLDINGS} WHERE person_id IN (SELECT person_id FROM {TOUCHED})"
+        )
+        for kind, sources in entries().items():
+            cursor.execute(_holdings_sql(kind, sources, scoped=True))
+        return
+    cursor.execute(f"DELETE FROM {HOLDINGS}")
+    with indexes_deferred(HOLDINGS):
+        for kind, sources in entries().items():
+            cursor.execute(_holdings_sql(kind, sources, scoped=False))
+    analyze(HOLDINGS)
+
+
 # -- refresh ---------------------------------------------------------------------------
 
 
@@ -618,6 +845,8 @@ def _rebuild(cursor, *, scoped: bool, as_of: date) -> int:
             # random_page_cost PostgreSQL scanned 参保's 1.3 M rows once per insurance scheme
             # for a 5,000-person delta instead.
             cursor.execute("SET LOCAL random_page_cost = 1.1")
+    # the sets first: the archive row's employment is read from them
+    _rebuild_holdings(cursor, scoped=scoped)
     p = plan(scoped)
     columns = _inline(p.columns)
     persons = (

@@ -5,6 +5,8 @@ link stage). `Resident` is the archive: one wide row per person holding
 the 122 dictionary items, generated from `dictionary.toml`, rebuilt by set-based SQL
 (`archive.py`) whenever a batch touches the person. Every later feature reads `Resident`.
 `Provenance` holds, beside it, which source and which date each item's value came from.
+`Holding` keeps what a person has several of (businesses, employers, benefits,
+disabilities) as a set, where the archive row shows one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minsheng.catalogue import dictionary
 from minsheng.geo.scoping import ScopedQuerySet
-from minsheng.sources.models import Person
+from minsheng.sources.models import Batch, Person
 
 
 def field_name(code: str) -> str:
@@ -144,6 +146,77 @@ Provenance = type(
         "__str__": lambda self: f"provenance of {self.pk}",
     },
 )
+
+
+# -- sets -----------------------------------------------------------------------------
+
+
+class HoldingKind(models.TextChoices):
+    # a market entity the person is the legal representative or owner of (市场监管)
+    BUSINESS = "business", _("Business")
+    # a unit the person works for: a 就业登记 row, or a current contribution to employee
+    # pension, unemployment or work-injury insurance paid by the unit
+    EMPLOYER = "employer", _("Employer")
+    # a pension (养老待遇) or a kind of social assistance (低保, 特困 …)
+    BENEFIT = "benefit", _("Benefit")
+    # a disability certificate (残联)
+    DISABILITY = "disability", _("Disability")
+
+
+class HoldingQuerySet(ScopedQuerySet):
+    area_lookup = "person__resident"  # the person's archive row holds the area codes
+
+
+class Holding(models.Model):
+    """One of the things a person may have several of, with the fact row it comes from.
+
+    The archive row shows one business (the latest), one employment (the most recent
+    evidence) and so on; this set keeps them all, so that a rule can ask whether *any* of
+    them holds (`business_any(...)` in the rule language) and the profile can list them.
+    Rebuilt by the archive refresh (`archive.py`, set SQL) for the persons it rebuilds: one
+    row per person, kind and key, from the latest fact row of that key.
+
+    What the columns hold per kind (a code column holds the codes of the item named):
+
+    - business: key the USCC, label the entity's name, category business.entity_kind,
+      status business.status, start the date established, employees its reported staff.
+    - employer: key the employer's USCC (null for a 就业登记 without one), label its name,
+      category employment.form (单位就业 for a contribution), start the registration date
+      or the current insured date.
+    - benefit: from 养老待遇 key the pension type (benefits.pension_type), status
+      benefits.pension_payment_status, start and end month; from 民政 key the assistance
+      type (dibao, tekun, dibao_edge, fpr), status assistance.status, start the approval
+      date, end the stop date.
+    - disability: key disability.type, category disability.grade, start the date issued."""
+
+    # No constraints and no index of the person alone: rows are deleted and inserted again
+    # by every refresh; (person, kind) serves the profile and the rules' EXISTS lookups.
+    person = models.ForeignKey(
+        Person, models.CASCADE, db_constraint=False, db_index=False, related_name="holdings"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=HoldingKind.choices)
+    key = models.CharField(_("key"), max_length=32, null=True)
+    label = models.TextField(_("name"), null=True)
+    category = models.CharField(_("category"), max_length=16, null=True)
+    status = models.CharField(_("status"), max_length=16, null=True)
+    start_date = models.DateField(_("start date"), null=True)
+    end_date = models.DateField(_("end date"), null=True)
+    employees = models.IntegerField(_("employees"), null=True)
+    # provenance: the fact row (source, batch, row) the entry was taken from
+    source = models.CharField(_("source"), max_length=32)
+    batch = models.ForeignKey(
+        Batch, models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    row = models.IntegerField(_("row"))
+
+    objects = HoldingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("archive set entry")
+        indexes = [models.Index(fields=["person", "kind"], name="holding_person_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.kind} {self.key or ''}"
 
 
 class RetirementAge(models.Model):

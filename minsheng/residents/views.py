@@ -32,6 +32,8 @@ from minsheng.residents.models import (
     Conflict,
     ConflictKind,
     ConflictStatus,
+    Holding,
+    HoldingKind,
     Provenance,
     Resident,
     field_name,
@@ -488,6 +490,200 @@ def resident_search(request):
     return render(request, "residents/search.html", context)
 
 
+# -- the sets: what a person has several of ------------------------------------------------
+
+# 民政 assistance types (the set's key) → the archive item that says the person has it
+ASSISTANCE_ITEMS = {
+    "dibao": "assistance.dibao",
+    "tekun": "assistance.tekun",
+    "dibao_edge": "assistance.dibao_edge",
+    "fpr": "assistance.poverty_monitoring",
+}
+
+
+@dataclass(frozen=True)
+class _SetView:
+    """How one block of set entries shows on the profile: under which category, which
+    entries, and per column the dictionary item whose labels and masking it takes."""
+
+    category: str
+    kind: str
+    title: str
+    # (heading, entry field, dictionary item): no heading, the item's name
+    columns: tuple[tuple[str | None, str, str], ...]
+    source: str = ""  # only the entries of this source ("": all)
+
+
+SET_VIEWS = (
+    _SetView(
+        "employment",
+        HoldingKind.EMPLOYER,
+        _("Employers"),
+        (
+            (None, "label", "employment.employer"),
+            (None, "key", "employment.employer_uscc"),
+            (None, "category", "employment.form"),
+            (None, "start_date", "employment.start_date"),
+        ),
+    ),
+    _SetView(
+        "benefits",
+        HoldingKind.BENEFIT,
+        _("Pensions"),
+        (
+            (None, "key", "benefits.pension_type"),
+            (None, "status", "benefits.pension_payment_status"),
+            (None, "start_date", "benefits.pension_start"),
+            (_("Until"), "end_date", "benefits.pension_start"),
+        ),
+        source="rs_pension",
+    ),
+    _SetView(
+        "assistance",
+        HoldingKind.BENEFIT,
+        _("Social assistance"),
+        (
+            (_("Assistance"), "key", ""),  # the item of the assistance type itself
+            (None, "status", "assistance.status"),
+            (None, "start_date", "assistance.start_date"),
+            (_("Until"), "end_date", "assistance.start_date"),
+        ),
+        source="mz_assistance",
+    ),
+    _SetView(
+        "disability",
+        HoldingKind.DISABILITY,
+        _("Disability certificates"),
+        (
+            (None, "key", "disability.type"),
+            (None, "category", "disability.grade"),
+            (_("Issued"), "start_date", "disability.type"),
+        ),
+    ),
+    _SetView(
+        "business",
+        HoldingKind.BUSINESS,
+        _("Businesses"),
+        (
+            (None, "label", "business.entity_name"),
+            (None, "key", "business.uscc"),
+            (None, "category", "business.entity_kind"),
+            (None, "status", "business.status"),
+            (None, "start_date", "business.established_date"),
+            (None, "employees", "business.employees"),
+        ),
+    ),
+)
+
+
+def _heading(heading, code: str) -> str:
+    if heading is not None:
+        return str(heading)
+    item = dictionary.item(code)
+    return item.name_en if get_language() == "en" else item.name_zh
+
+
+def _entry_value(item: dictionary.Item, value, revealed: bool) -> str | None:
+    """An entry's value as the profile shows the item it stands for: masked like that item
+    unless revealed (an entry never shows more than the archive row's own item would), a
+    code as its label, a date as a date."""
+    if value is None or value == "":
+        return None
+    if item.sensitive and not revealed:
+        return str(item.mask(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    if item.type == "code":
+        return item.label(value) or str(value)
+    if item.unit:
+        return f"{value} {item.unit}"
+    return str(value)
+
+
+def _entry_cells(view: _SetView, entry: dict, revealed: bool) -> list[str | None]:
+    cells = []
+    for _heading, name, code in view.columns:
+        value = entry[name]
+        if not code:  # an assistance type: shown by the name of its item, masked like it
+            item = dictionary.item(ASSISTANCE_ITEMS.get(value, "assistance.status"))
+            if value in ASSISTANCE_ITEMS:
+                value = item.name_en if get_language() == "en" else item.name_zh
+        else:
+            item = dictionary.item(code)
+        cells.append(_entry_value(item, value, revealed))
+    return cells
+
+
+def _shown_entry(resident, provenance) -> tuple:
+    """Which entries the archive row shows: the employment (the most recent evidence, by
+    its source, start date and USCC) and the business (the latest, by USCC)."""
+    employment = None
+    if provenance is not None and provenance.employment_start_date_src:
+        employment = (
+            provenance.employment_start_date_src,
+            provenance.employment_start_date_at,
+            resident.employment_employer_uscc,
+        )
+    return employment, resident.business_uscc
+
+
+def _sets(request, resident, provenance, revealed: bool) -> dict[str, list[dict]]:
+    """Category code → the blocks of set entries shown under it, one query for them all
+    (through the area scope, like every read of personal data)."""
+    entries = list(
+        Holding.objects.visible_to(request.user)
+        .filter(person_id=resident.person_id)
+        .order_by("kind", "-start_date", "-batch_id", "-row")
+        .values(
+            "kind",
+            "key",
+            "label",
+            "category",
+            "status",
+            "start_date",
+            "end_date",
+            "employees",
+            "source",
+            "batch_id",
+            "batch__file_name",
+            "row",
+        )
+    )
+    employment, business = _shown_entry(resident, provenance)
+    out: dict[str, list[dict]] = {}
+    for view in SET_VIEWS:
+        rows = []
+        for e in entries:
+            if e["kind"] != view.kind or (view.source and e["source"] != view.source):
+                continue
+            # the entry the archive row's employment items, or its business items, show
+            shown = view.kind in (HoldingKind.EMPLOYER, HoldingKind.BUSINESS) and (
+                (e["source"], e["start_date"], e["key"]) == employment
+            )
+            if view.kind == HoldingKind.BUSINESS and e["key"] is not None:
+                shown = shown or e["key"] == business
+            rows.append(
+                {
+                    "cells": _entry_cells(view, e, revealed),
+                    "source": registry.label(e["source"]),
+                    "file_name": e["batch__file_name"],
+                    "row": e["row"],
+                    "shown": shown,
+                }
+            )
+        if rows:
+            out.setdefault(view.category, []).append(
+                {
+                    "kind": view.kind,
+                    "title": view.title,
+                    "marks": view.kind in (HoldingKind.EMPLOYER, HoldingKind.BUSINESS),
+                    "headings": [_heading(heading, code) for heading, _n, code in view.columns],
+                    "rows": rows,
+                }
+            )
+    return out
+
+
 def _profile_context(request, resident, revealed_until: float | None) -> dict:
     revealed = revealed_until is not None
     plain = Plain()
@@ -499,6 +695,7 @@ def _profile_context(request, resident, revealed_until: float | None) -> dict:
     except Provenance.DoesNotExist:
         provenance = None
     english = get_language() == "en"
+    sets = _sets(request, resident, provenance, revealed)
     groups = []
     for cat in dictionary.categories():
         rows = []
@@ -535,6 +732,7 @@ def _profile_context(request, resident, revealed_until: float | None) -> dict:
                 "rows": rows,
                 "filled": filled,
                 "conflicts": sum(1 for r in rows if r["conflicts"]),
+                "sets": sets.get(cat.code, []),
             }
         )
     return {

@@ -16,7 +16,21 @@ compiled to one SQL condition on the archive table.
 - Functions: age (completed years), months_since(date item), years_since(date item),
   household_any(condition) and household_count(condition) over the members of the person's
   registered household, handled_within('业务事项', months) (a completed handling of that
-  matter in the last months, from the 经办日志).
+  matter in the last months, from the 经办日志), business_any(condition) over the person's
+  businesses.
+- business_any(condition): true when the condition holds for any one of the market
+  entities the person is the legal representative or owner of (the archive's set of
+  businesses, `residents.Holding`), not only the latest one that the business.* items of
+  the archive row show. Inside it the business.* items name that entity (is_legal_rep:
+  the entity exists, 存续 or 在业; uscc, entity_name, entity_kind, status,
+  established_date, employees); any other item is the person's own, so
+
+      business_any(business.entity_kind = '企业' and business.status in ('存续', '在业')
+                   and business.established_date >= unemployment.registration_date)
+
+  asks for one company, still in business, registered after the person's unemployment.
+  Outside it, business.* items are the archive row's (the latest business). Cannot be
+  nested in itself.
 
 `compile_rule(text)` returns the SQL (with %s parameters) for one database, plus the
 rule's top-level conditions (the parts joined by `and`) each with its own SQL, so that for
@@ -41,8 +55,29 @@ FUNCTIONS = {
     "household_any": 1,
     "household_count": 1,
     "handled_within": 2,
+    "business_any": 1,
     "date": 1,
 }
+
+# The set functions: name → (the kind of `residents.Holding` entry they range over, and
+# for each item that names the entry, its SQL over the entry `{a}`; `{true}` and `{false}`
+# are the dialect's booleans). The table and its columns are `residents.models.Holding`.
+SETS = {
+    "business_any": (
+        "business",
+        {
+            "business.is_legal_rep": "CASE WHEN {a}.status IN ('1', '2') THEN {true} "
+            "ELSE {false} END",
+            "business.uscc": "{a}.key",
+            "business.entity_name": "{a}.label",
+            "business.entity_kind": "{a}.category",
+            "business.status": "{a}.status",
+            "business.established_date": "{a}.start_date",
+            "business.employees": "{a}.employees",
+        },
+    ),
+}
+SET_TABLE = "residents_holding"
 KEYWORDS = {"and", "or", "not", "in", "between", "is", "null", "true", "false", "today", "age"}
 
 _TOKEN = re.compile(
@@ -259,6 +294,9 @@ class _Compiler:
     as_of: date
     items: set[str] = field(default_factory=set)
     households: int = 0
+    entries: int = 0
+    # inside a set function: the items that name the set's entry → their SQL
+    entry: dict[str, str] | None = None
 
     def error(self, message: str, node: Node) -> RuleError:
         return RuleError(message, node.token.line, node.token.column, self.rule)
@@ -314,6 +352,8 @@ class _Compiler:
             return s, p
         if node.kind == "func" and node.value == "handled_within":
             return self.handled(node, alias)
+        if node.kind == "func" and node.value in SETS:
+            return self.any_entry(node, alias)
         if node.kind == "lit" and isinstance(node.value, bool):
             return sqldialect.boolean(node.value, self.pg), []
         raise self.error("this is a value, not a condition", node)
@@ -339,7 +379,10 @@ class _Compiler:
     def value(self, node: Node, alias: str | None = None) -> tuple[str, list]:
         alias = alias or self.alias
         if node.kind == "item":
-            return f"{alias}.{_field(self.item(node).code)}", []
+            code = self.item(node).code
+            if self.entry is not None and code in self.entry:
+                return self.entry[code], []
+            return f"{alias}.{_field(code)}", []
         if node.kind == "lit":
             if node.value is None:
                 return "NULL", []
@@ -393,6 +436,29 @@ class _Compiler:
         return (
             f"{head} FROM residents_resident {inner} WHERE {inner}.hukou_household_number = "
             f"{outer}.hukou_household_number AND {cond})",
+            params,
+        )
+
+    def any_entry(self, node: Node, alias: str | None) -> tuple[str, list]:
+        """EXISTS over the person's set entries of the function's kind; inside, the items
+        that name the entry are its columns and every other item the person's own."""
+        if self.entry is not None:
+            raise self.error(f"{node.value}() cannot be used inside another one", node)
+        kind, columns = SETS[str(node.value)]
+        self.entries += 1
+        inner = f"se{self.entries}"
+        true, false = sqldialect.boolean(True, self.pg), sqldialect.boolean(False, self.pg)
+        self.entry = {
+            code: sql.format(a=inner, true=true, false=false) for code, sql in columns.items()
+        }
+        try:
+            cond, params = self.condition(node.args[0], alias)
+        finally:
+            self.entry = None
+        outer = alias or self.alias
+        return (
+            f"EXISTS (SELECT 1 FROM {SET_TABLE} {inner} WHERE {inner}.person_id = "
+            f"{outer}.person_id AND {inner}.kind = '{kind}' AND {cond})",
             params,
         )
 

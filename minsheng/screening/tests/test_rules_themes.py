@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from minsheng.residents.models import Resident
+from minsheng.residents.models import Holding, HoldingKind, Resident
 from minsheng.screening import catalog, engine
 from minsheng.sources.models import Batch, BatchStatus, Person
 
@@ -41,9 +41,22 @@ def batch(db):
     )
 
 
+# business.* items → the column of the set entry (`Holding`) that stands for them
+BUSINESS_ENTRY = {
+    "business.uscc": "key",
+    "business.entity_name": "label",
+    "business.entity_kind": "category",
+    "business.status": "status",
+    "business.established_date": "start_date",
+    "business.employees": "employees",
+}
+
+
 @pytest.fixture
 def resident(batch):
-    """A resident holding only the items given (dictionary codes), alive unless told."""
+    """A resident holding only the items given (dictionary codes), alive unless told. Given
+    business items, the business they describe is also the person's one business in the
+    archive's set (as the refresh would keep it)."""
 
     def make(**items):
         n = next(_numbers)
@@ -57,6 +70,15 @@ def resident(batch):
             refreshed_at=timezone.now(),
             **{code.replace(".", "_"): v for code, v in values.items()},
         )
+        if any(code.startswith("business.") for code in values):
+            Holding.objects.create(
+                person=person,
+                kind=HoldingKind.BUSINESS,
+                source="scjg_business",
+                batch=batch,
+                row=n,
+                **{col: values[code] for code, col in BUSINESS_ENTRY.items() if code in values},
+            )
         return person.pk
 
     return make
