@@ -235,7 +235,9 @@ def views() -> list[View]:
             "grid_census",
             f"COALESCE(f.collected_date, {_loaded()})",
             items={
-                "hukou.local": f"CASE f.hukou_type_code WHEN '1' THEN {t} WHEN '0' THEN {fa} END"
+                "hukou.local": f"CASE f.hukou_type_code WHEN '1' THEN {t} WHEN '0' THEN {fa} END",
+                # read by the derivation of education.in_school (`_row_derivations`)
+                "education.in_school": f"CASE WHEN f.person_category_code = '5' THEN {t} END",
             },
         ),
         # Where a person works: the most recent evidence among their 就业登记 rows, the units
@@ -552,7 +554,10 @@ def _row_derivations() -> dict[str, str]:
         "employment_industry": "CASE WHEN employment_employer LIKE '%%机关%%' "
         "OR employment_employer LIKE '%%事业%%' OR employment_employer LIKE '%%学校%%' "
         "OR employment_employer LIKE '%%医院%%' THEN 'S' END",
-        "education_in_school": f"CASE WHEN identity_age BETWEEN 6 AND 15 THEN {t} "
+        # the latest grid census says 在校学生 (the gc view's own column: a derived item is
+        # not resolved from views), or compulsory-school age, or a graduation still ahead
+        "education_in_school": f"CASE WHEN gc.c_education_in_school = {t} THEN {t} "
+        f"WHEN identity_age BETWEEN 6 AND 15 THEN {t} "
         f"WHEN education_graduation_date > {as_of} THEN {t} ELSE {fa} END",
         "employment_status": f"CASE WHEN benefits_pension_type IS NOT NULL THEN '4' "
         f"WHEN education_in_school = {t} THEN '5' "
