@@ -1,4 +1,5 @@
-"""The writes that span apps: the archive refresh after imports (with the tag recompute)."""
+"""The writes that span apps: the archive refresh after imports (with the tag recompute and
+the screening pages' figures)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from minsheng.audit.models import EventType
 from minsheng.catalogue import registry
 from minsheng.lib import failpoints
 from minsheng.residents import archive
+from minsheng.screening import figures
 from minsheng.screening.tags import recompute_tags
 from minsheng.sources.actions import mark_archived
 from minsheng.sources.link import lock_imports
@@ -18,9 +20,10 @@ from minsheng.sources.models import Batch, BatchStatus
 
 
 def do_refresh_archive(*, acting_user, as_of: date | None = None, job: str = "") -> int:
-    """Rebuild the archive rows (and portrait tags) of every person touched by a loaded batch
-    not yet archived. `acting_user` is who asked (None for a command or a job: `job` names
-    it). A failure leaves the batches loaded and not archived: the refresh is run again."""
+    """Rebuild the archive rows (and portrait tags, and the screening pages' figures) of
+    every person touched by a loaded batch not yet archived. `acting_user` is who asked
+    (None for a command or a job: `job` names it). A failure leaves the batches loaded and
+    not archived: the refresh is run again."""
     pending = list(
         Batch.objects.filter(status=BatchStatus.LOADED, archived=False).values_list("id", "source")
     )
@@ -30,6 +33,7 @@ def do_refresh_archive(*, acting_user, as_of: date | None = None, job: str = "")
         lock_imports()
         n, touched = archive.refresh_batches(pending, as_of=as_of)
         recompute_tags(touched)
+        figures.refresh(touched)
         stale = {
             batch_id: archive.stale_rows(source, batch_id)
             for batch_id, source in pending
@@ -53,7 +57,8 @@ def do_refresh_archive(*, acting_user, as_of: date | None = None, job: str = "")
 
 
 def refresh_persons(person_ids: list[int]) -> None:
-    """Rebuild these persons' archive rows and tags, inside the caller's transaction (whose
-    action records the event)."""
+    """Rebuild these persons' archive rows, tags and screening figures, inside the caller's
+    transaction (whose action records the event)."""
     archive.refresh(person_ids)
     recompute_tags(person_ids)
+    figures.refresh(person_ids)

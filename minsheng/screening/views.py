@@ -1,10 +1,15 @@
 """精准服务 pages: the themes' dashboards, their target lists (explained, masked, exported)
 and saved snapshots. Every query of residents goes through `engine.matching`, which starts
-from `Resident.objects.visible_to(user)`; every figure is a GROUP BY on that queryset."""
+from `Resident.objects.visible_to(user)`. The dashboards' figures are sums of the grid
+figures kept beside the archive (`figures.py`), scoped as the archive is
+(`GridFigure.objects.visible_to(user)`); while those are missing or were computed for
+another catalogue, the dashboards count over the archive instead."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -24,7 +29,7 @@ from minsheng.geo.access import access_area
 from minsheng.geo.models import LEVEL_ORDER, Area, Level
 from minsheng.residents.models import Resident
 
-from . import catalog, engine
+from . import catalog, engine, figures
 from .access import access_rule, access_screening, access_snapshot, access_theme
 from .actions import do_save_target_list
 from .export import list_workbook
@@ -34,7 +39,6 @@ from .rows import rows_for
 
 PAGE_SIZE = 25
 MAX_AGE = 150
-AGE_BANDS = [(0, 15), (16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, None)]
 SORTS = {
     "name": ("identity_name", "person_id"),
     "-name": ("-identity_name", "-person_id"),
@@ -52,6 +56,7 @@ ROW_FIELDS = (
     "community_code",
     "grid_code",
 )
+logger = logging.getLogger(__name__)
 
 
 # -- access ---------------------------------------------------------------------------------
@@ -68,101 +73,128 @@ def _area(request, code: str | None) -> Area:
 
 def _age_band():
     whens = []
-    for lo, hi in AGE_BANDS:
-        label = f"{lo}-{hi}" if hi is not None else f"{lo}+"
+    for lo, hi in figures.AGE_BANDS:
         cond = {"identity_age__gte": lo}
         if hi is not None:
             cond["identity_age__lte"] = hi
-        whens.append(When(then=Value(label), **cond))
-    return Case(*whens, default=Value("?"), output_field=CharField())
-
-
-def _band_labels() -> list[str]:
-    return [f"{lo}-{hi}" if hi is not None else f"{lo}+" for lo, hi in AGE_BANDS]
+        whens.append(When(then=Value(figures.band_label(lo, hi)), **cond))
+    return Case(*whens, default=Value(figures.UNKNOWN_BAND), output_field=CharField())
 
 
 def _ancestors(user, area: Area) -> list[Area]:
     return [a for a in area.ancestors() if user.area.contains(a)]
 
 
-# -- pages ----------------------------------------------------------------------------------
+# -- the themes' figures --------------------------------------------------------------------
 
 
-@login_required
-def index(request):
-    access_screening(request, "screening")
-    as_of = engine.archive_as_of()
-    themes = catalog.themes()
-    counts = engine.counts(
-        Resident.objects.visible_to(request.user),
-        [(t.population.code, t.population.rule) for t in themes],
-        as_of=as_of,
-    )
-    cards = [{"theme": t, "count": counts[t.population.code]} for t in themes]
-    return render(request, "screening/index.html", {"cards": cards, "as_of": as_of})
+def _figures(codes: list[str]) -> tuple[figures.Usable | None, list[str]]:
+    """The stored figures, and those of `codes` that are not usable (counted over the
+    archive instead: missing, or computed for another version of their rule)."""
+    stored = figures.usable()
+    stale = [c for c in codes if stored is None or c not in stored.codes]
+    if stale:
+        logger.info("screening figures missing or stale, counted over the archive: %s", stale)
+    return stored, stale
 
 
-@login_required
-def theme_detail(request, theme: str):
-    t = access_theme(request, theme)
-    user = request.user
-    area = _area(request, request.GET.get("area"))
-    as_of = engine.archive_as_of()
+@dataclass
+class Tally:
+    """A theme's figures in one area, from the stored figures or counted over the archive:
+    the same numbers either way."""
+
+    total: int = 0
+    lists: Counter = field(default_factory=Counter)
+    by_child: Counter = field(default_factory=Counter)
+    age: Counter = field(default_factory=Counter)
+    sex: Counter = field(default_factory=Counter)
+    employment: Counter = field(default_factory=Counter)
+    pyramid: Counter = field(default_factory=Counter)  # (band, sex)
+
+
+def _stored_tally(user, t, area: Area, key: str) -> Tally:
+    """The theme's figures summed from the area's grid figures (one query)."""
+    out = Tally()
+    charts = {
+        figures.AGE: out.age,
+        figures.SEX: out.sex,
+        figures.EMPLOYMENT: out.employment,
+    }
+    for child, code, dimension, bucket, n in figures.theme_rows(user, t, area, key):
+        if code != t.population.code:
+            if dimension == figures.COUNT:
+                out.lists[code] += n
+        elif dimension == figures.COUNT:
+            out.total += n
+            out.by_child[child] += n
+        elif dimension == figures.PYRAMID:
+            band, _bar, sex = bucket.partition("|")
+            out.pyramid[(band, sex)] += n
+        elif dimension in charts:
+            charts[dimension][bucket] += n
+    return out
+
+
+def _live_tally(user, t, area: Area, key: str, as_of) -> Tally:
+    """The theme's figures counted over the archive: the lists in one pass, and every chart
+    from one GROUP BY over the theme's population (one pass, not one per chart)."""
     population = engine.in_area(
         engine.matching(user, t.population.rule, rule=t.population.code, as_of=as_of), area
     )
-    counts = engine.counts(
-        engine.in_area(Resident.objects.visible_to(user), area),
-        [(r.code, r.rule) for r in t.lists],
-        as_of=as_of,
+    out = Tally()
+    out.lists.update(
+        engine.counts(
+            engine.in_area(Resident.objects.visible_to(user), area),
+            [(r.code, r.rule) for r in t.lists],
+            as_of=as_of,
+        )
     )
-    lists = [{"rule": r, "count": counts[r.code]} for r in t.lists]
-    # every chart from one GROUP BY over the theme's population: one pass, not one per chart
-    key = f"{LEVEL_ORDER[area.depth + 1]}_code" if area.level != Level.GRID else "grid_code"
-    cells = list(
+    cells = (
         population.order_by()
         .annotate(band=_age_band())
         .values_list(key, "band", "identity_sex", "employment_status")
         .annotate(n=Count("person_id"))
     )
-    total = sum(n for *_cell, n in cells)
+    for child, band, sex, job, n in cells:
+        # an unknown value is '' in the stored figures too
+        sex, job = sex or "", job or ""
+        out.total += n
+        out.by_child[child] += n
+        out.age[band] += n
+        out.sex[sex] += n
+        out.employment[job] += n
+        out.pyramid[(band, sex)] += n
+    return out
 
-    def tally(*index: int) -> Counter:
-        out: Counter = Counter()
-        for cell in cells:
-            out[tuple(cell[i] for i in index) if len(index) > 1 else cell[index[0]]] += cell[-1]
-        return out
 
+def _charts(t, tally: Tally, area: Area, children: list[Area]) -> dict:
     charts: dict = {}
-    children: list[Area] = []
     if area.level != Level.GRID:
-        by_child = tally(0)
-        children = list(Area.objects.visible_to(user).filter(parent=area).order_by("code"))
-        for c in children:
-            c.count = by_child.get(c.code, 0)
         charts["area"] = {
             "names": [c.name for c in children],
             "values": [c.count for c in children],
         }
-    bands = tally(1)
-    labels = _band_labels() + (["?"] if "?" in bands else [])
+    bands = {k: v for k, v in tally.age.items() if v}
+    labels = figures.band_labels() + (
+        [figures.UNKNOWN_BAND] if figures.UNKNOWN_BAND in bands else []
+    )
     charts["age"] = {"names": labels, "values": [bands.get(b, 0) for b in labels]}
-    sexes = sorted(tally(2).items(), key=lambda kv: kv[0] or "")
+    sexes = sorted((kv for kv in tally.sex.items() if kv[1]), key=lambda kv: kv[0])
     charts["sex"] = {
         "names": [_label("identity.sex", s) for s, _n in sexes],
         "values": [n for _s, n in sexes],
     }
-    jobs = sorted(tally(3).items(), key=lambda kv: kv[0] or "")
+    jobs = sorted((kv for kv in tally.employment.items() if kv[1]), key=lambda kv: kv[0])
     charts["employment"] = {
         "names": [_label("employment.status", s) for s, _n in jobs],
         "values": [n for _s, n in jobs],
     }
-    if t.code == "population":
-        grid = tally(1, 2)
+    if t.code in figures.PYRAMID_THEMES:
+        bands = figures.band_labels()
         charts["pyramid"] = {
-            "names": _band_labels(),
-            "male": [-grid.get((b, "1"), 0) for b in _band_labels()],
-            "female": [grid.get((b, "2"), 0) for b in _band_labels()],
+            "names": bands,
+            "male": [-tally.pyramid.get((b, "1"), 0) for b in bands],
+            "female": [tally.pyramid.get((b, "2"), 0) for b in bands],
             "male_label": str(_("Male")),
             "female_label": str(_("Female")),
         }
@@ -173,14 +205,57 @@ def theme_detail(request, theme: str):
         "employment": str(_("By employment status")),
         "pyramid": str(_("Population pyramid")),
     }
+    return charts
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+@login_required
+def index(request):
+    access_screening(request, "screening")
+    themes = catalog.themes()
+    stored, stale = _figures([t.population.code for t in themes])
+    as_of = stored.as_of if stored is not None else engine.archive_as_of()
+    counts = figures.counts(
+        request.user, [t.population.code for t in themes if t.population.code not in stale]
+    )
+    if stale:
+        counts |= engine.counts(
+            Resident.objects.visible_to(request.user),
+            [(t.population.code, t.population.rule) for t in themes if t.population.code in stale],
+            as_of=as_of,
+        )
+    cards = [{"theme": t, "count": counts[t.population.code]} for t in themes]
+    return render(request, "screening/index.html", {"cards": cards, "as_of": as_of})
+
+
+@login_required
+def theme_detail(request, theme: str):
+    t = access_theme(request, theme)
+    user = request.user
+    area = _area(request, request.GET.get("area"))
+    # the charts' bars are the area's children (a grid has none)
+    key = f"{LEVEL_ORDER[area.depth + 1]}_code" if area.level != Level.GRID else "grid_code"
+    stored, stale = _figures([t.population.code, *(r.code for r in t.lists)])
+    as_of = stored.as_of if stored is not None else engine.archive_as_of()
+    if not stale:
+        tally = _stored_tally(user, t, area, key)
+    else:
+        tally = _live_tally(user, t, area, key, as_of)
+    children: list[Area] = []
+    if area.level != Level.GRID:
+        children = list(Area.objects.visible_to(user).filter(parent=area).order_by("code"))
+        for c in children:
+            c.count = tally.by_child.get(c.code, 0)
     context = {
         "theme": t,
         "area": area,
         "ancestors": _ancestors(user, area),
-        "total": total,
-        "lists": lists,
+        "total": tally.total,
+        "lists": [{"rule": r, "count": tally.lists.get(r.code, 0)} for r in t.lists],
         "children": children,
-        "charts": charts,
+        "charts": _charts(t, tally, area, children),
         "as_of": as_of,
     }
     return render(request, "screening/theme.html", context)
