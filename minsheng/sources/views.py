@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Min, Window
+from django.db.models import Case, Count, F, Min, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -866,7 +866,7 @@ def unresolved_list(request):
 def _unresolved_side(record: UnresolvedRecord, fact) -> dict:
     src = registry.source(record.source)
     name = getattr(fact, src.name_column, None) if fact and src.name_column else None
-    address = getattr(fact, "address", None)
+    address = getattr(fact, "address", None) or getattr(fact, "hukou_address", None)
     return {
         "name": mask_name(name) or "",
         "sex": _sex(getattr(fact, "sex", None)),
@@ -888,7 +888,8 @@ class ResolveForm(forms.Form):
     person = forms.ChoiceField(
         label=gettext_lazy("Person"),
         required=False,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        # plain radios: Bootstrap's form-check-input floats out of a bare RadioSelect
+        widget=forms.RadioSelect(attrs={"class": "me-1"}),
     )
     id_number = forms.CharField(
         label=gettext_lazy("Or the person's ID number"),
@@ -931,12 +932,20 @@ class ResolveForm(forms.Form):
         return data
 
 
-def _candidates(user, name: str | None) -> list[dict]:
-    """Persons of the user's area with the same name as the record's rows: the evidence a
-    clerk compares (masked), at most CANDIDATES."""
+def _candidates(user, name: str | None, born=None, sex: str | None = None) -> list[dict]:
+    """Persons of the user's area with the same name as the record's rows, those of its
+    birth date and sex first: the evidence a clerk compares (masked), at most CANDIDATES."""
     if not name:
         return []
-    found = Person.objects.visible_to(user).filter(name=name).order_by("id")[:CANDIDATES]
+    found = (
+        Person.objects.visible_to(user)
+        .filter(name=name)
+        .annotate(
+            same_birth=Case(When(birth_date=born, then=0), default=1) if born else Value(1),
+            same_sex=Case(When(sex=sex, then=0), default=1) if sex else Value(1),
+        )
+        .order_by("same_birth", "same_sex", "id")[:CANDIDATES]
+    )
     return [
         {
             "pk": p.pk,
@@ -964,7 +973,9 @@ def unresolved_detail(request, pk: int):
     facts = list(model.objects.filter(pk__in=[fid for _row, fid in record.rows]).order_by("row"))
     sides = [(f.row, _unresolved_side(record, f)) for f in facts]
     name = next((side["clear_name"] for _row, side in sides if side["clear_name"]), None)
-    candidates = _candidates(request.user, name) if may_resolve else []
+    born = next((f.birth_date for f in facts if getattr(f, "birth_date", None)), None)
+    sex = next((f.sex for f in facts if getattr(f, "sex", None)), None)
+    candidates = _candidates(request.user, name, born, sex) if may_resolve else []
     form = ResolveForm(request.POST or None, candidates=candidates, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
