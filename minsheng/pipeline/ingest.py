@@ -131,21 +131,23 @@ def import_folder(
     progress: Progress | None = None,
     as_of: date | None = None,
 ) -> list[Batch]:
-    """Import every export in a folder, then refresh the archive once for all of them."""
+    """Import every export in a folder, relink the rows held unresolved to the persons they
+    brought once, then refresh the archive once for all of them."""
     paths = (p for p in sorted(Path(folder).iterdir()) if p.suffix.lower() in IMPORT_SUFFIXES)
     files = ordered(paths)
     batches = []
-    for n, (path, src) in enumerate(files):
+    with link.relink_at_end():
+        for n, (path, src) in enumerate(files):
 
-        def step(stage: str, fraction: float, n=n, name=path.name) -> None:
-            if progress:
-                progress(f"{name}: {stage}", (n + fraction) / (len(files) + 1))
+            def step(stage: str, fraction: float, n=n, name=path.name) -> None:
+                if progress:
+                    progress(f"{name}: {stage}", (n + fraction) / (len(files) + 1))
 
-        batches.append(
-            import_file(
-                path, source=src.name, acting_user=acting_user, progress=step, refresh=False
+            batches.append(
+                import_file(
+                    path, source=src.name, acting_user=acting_user, progress=step, refresh=False
+                )
             )
-        )
     if progress:
         progress(_("Updating the archive"), len(files) / (len(files) + 1))
     do_refresh_archive(acting_user=acting_user, as_of=as_of)

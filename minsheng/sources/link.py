@@ -9,10 +9,11 @@ transaction (pipeline.import_file), with imports serialised by `lock_imports`.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import polars as pl
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from .models import Batch, LinkMethod, Person
 from .protect import Protected, blind_index, encrypt
 from .relink import relink
 
-__all__ = ["Linked", "link", "load_index", "lock_imports"]
+__all__ = ["Linked", "link", "load_index", "lock_imports", "relink_at_end"]
 
 PERSON_TABLE = Person._meta.db_table
 
@@ -87,8 +88,31 @@ def link(protected: Protected, batch: Batch) -> Linked:
     links = with_person_ids(links, news)
     if not news.is_empty():
         # earlier rows held unresolved may be one of the persons this batch brought
-        relink(news, _grown(index, news))
+        if _DEFERRED:
+            _DEFERRED[-1].append(news)
+        else:
+            relink(news, _grown(index, news))
     return Linked(protected, links, records, news.height, _conflicts(links, records, index))
+
+
+# The new persons of each batch linked inside `relink_at_end`, to relink once at its end.
+_DEFERRED: list[list[pl.DataFrame]] = []
+
+
+@contextmanager
+def relink_at_end():
+    """Several files imported one after another: the unresolved rows meet all their new
+    persons once, at the end (one pass instead of one per file), in a transaction of its
+    own. A failure inside leaves them pending; the next import relinks them."""
+    _DEFERRED.append([])
+    try:
+        yield
+    finally:
+        news = _DEFERRED.pop()
+    if news:
+        with transaction.atomic():
+            lock_imports()
+            relink(pl.concat(news, how="vertical_relaxed"), load_index())
 
 
 def _grown(index: pl.DataFrame, news: pl.DataFrame) -> pl.DataFrame:
