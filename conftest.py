@@ -176,6 +176,7 @@ def imported_city(synth_city, django_db_setup, django_db_blocker, tmp_path_facto
     from django.db import connection
 
     from minsheng import keys
+    from minsheng.audit.models import AuditEvent
     from minsheng.lib.crypto import generate_key_file
     from minsheng.pipeline.ingest import import_folder
     from minsheng.residents.models import Resident
@@ -195,5 +196,6 @@ def imported_city(synth_city, django_db_setup, django_db_blocker, tmp_path_facto
         UnresolvedRecord.objects.all().delete()  # a resolved one names its person
         Person.objects.all().delete()  # tags and review items cascade
         Batch.objects.all().delete()  # quarantine rows cascade
+        AuditEvent.objects.all().delete()  # the import's events
     settings.KEY_FILE = saved
     keys.provider.cache_clear()

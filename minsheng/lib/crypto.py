@@ -80,6 +80,8 @@ class _GCMProvider:
         self._mac_key = mac_key
         self.key_id = key_id
         self._header = f"{self.name}:{key_id}"
+        # keyed once: each blind index continues a copy (an import hashes millions of values)
+        self._mac = hmac.HMAC(mac_key, self._hash())
 
     def __repr__(self) -> str:  # never show key material in logs or tracebacks
         return f"{type(self).__name__}(key_id={self.key_id!r})"
@@ -120,7 +122,7 @@ class _GCMProvider:
     def blind_index(self, value: str) -> str:
         if not isinstance(value, str):
             raise TypeError(f"blind_index() takes str, not {type(value).__name__}")
-        mac = hmac.HMAC(self._mac_key, self._hash())
+        mac = self._mac.copy()
         mac.update(value.encode("utf-8"))
         return mac.finalize().hex()
 

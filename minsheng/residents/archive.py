@@ -986,10 +986,11 @@ def stale_rows(source: str, batch_id: int) -> int:
     the department has not yet closed)."""
     table = FACT_MODELS[source]._meta.db_table
     with connection.cursor() as cursor:
+        # the dead are few: their rows are looked up, not every row of the batch joined
+        # (at full scale 5 s for 参保 on SQLite, 1 s this way)
         cursor.execute(
-            f"SELECT COUNT(*) FROM {table} f JOIN residents_resident r "
-            "ON r.person_id = f.person_id WHERE f.batch_id = %s "
-            "AND r.identity_death_date IS NOT NULL",
+            f"SELECT COUNT(*) FROM {table} f WHERE f.batch_id = %s AND f.person_id IN "
+            "(SELECT person_id FROM residents_resident WHERE identity_death_date IS NOT NULL)",
             [batch_id],
         )
         return cursor.fetchone()[0]

@@ -533,6 +533,9 @@ def do_decide_review(review: LinkReview, *, confirm: bool, reason: str, acting_u
 
 
 def _person_from_fact(fact, review: LinkReview | UnresolvedRecord) -> Person:
+    # person ids are the importer's to allocate while it runs (and the importer keeps the
+    # index it read until its batch commits): wait for it
+    link.lock_imports()
     src = registry.source(review.source)
     name = getattr(fact, src.name_column or "name", None)
     return Person.objects.create(

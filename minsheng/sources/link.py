@@ -22,19 +22,22 @@ from minsheng.keys import provider
 from .bulk import analyze, insert_frame
 from .linkage import (
     INDEX_SCHEMA,
+    Prepared,
     link_batch,
+    name_sounds,
     new_persons,
     person_fills,
     prepare_records,
     with_person_ids,
 )
-from .models import Batch, LinkMethod, Person
+from .models import Batch, LinkMethod, Person, PersonIndexStamp
 from .protect import Protected, blind_index, encrypt
 from .relink import relink
 
-__all__ = ["Linked", "link", "load_index", "lock_imports", "relink_at_end"]
+__all__ = ["Linked", "link", "load_index", "lock_imports", "records_of", "relink_at_end"]
 
 PERSON_TABLE = Person._meta.db_table
+STAMP_TABLE = PersonIndexStamp._meta.db_table
 
 
 @dataclass
@@ -56,42 +59,115 @@ def lock_imports() -> None:
 
 
 def load_index() -> pl.DataFrame:
-    """The person index as linkage reads it (linkage.INDEX_SCHEMA)."""
+    """The person index as linkage reads it (linkage.INDEX_SCHEMA).
+
+    The index read for the previous batch is kept (with what `link` wrote since) and used
+    again while the table's stamp is unchanged: at full scale a whole read costs two seconds
+    a batch on SQLite and more on PostgreSQL. See `_IndexCache`."""
     with connection.cursor() as cursor:
-        # the date as ISO text on both databases, parsed once by Polars
-        cursor.execute(
-            "SELECT id, id_hash, name, sex, CAST(birth_date AS text), phone_hash, address, "
-            f"district_code FROM {PERSON_TABLE}"
-        )
-        rows = cursor.fetchall()
+        return _INDEX.load(cursor)
+
+
+def _read_index(cursor, where: str = "", params: list | None = None) -> pl.DataFrame:
+    # the date as ISO text on both databases, parsed once by Polars
+    cursor.execute(
+        "SELECT id, id_hash, name, sex, CAST(birth_date AS text), phone_hash, address, "
+        f"district_code FROM {PERSON_TABLE} {where} ORDER BY id",
+        params or [],
+    )
+    rows = cursor.fetchall()
     schema = {**INDEX_SCHEMA, "birth_date": pl.String}
-    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+    frame = pl.DataFrame(rows, schema=schema, orient="row").with_columns(
         pl.col("birth_date").str.to_date(strict=False)
     )
+    # the names' sounds once per person read, not once per batch (link_batch takes them)
+    return frame.with_columns(name_py=name_sounds(frame["name"]))
 
 
-def link(protected: Protected, batch: Batch) -> Linked:
-    parsed = protected.parsed
-    src = parsed.source
-    index = load_index()
-    records = prepare_records(
-        parsed.accepted,
-        name_column=src.name_column,
+class _IndexCache:
+    """The person index of the last `load_index` on this database, and the stamp token it
+    was read under.
+
+    Every statement that writes the person table gives `PersonIndexStamp` a new random
+    token (database triggers, so whoever writes). While the token is the one kept, the
+    table holds what was read; `link`, having written the batch's persons, reads those
+    back (`wrote`) and keeps the token its writes left. A transaction rolled back takes its
+    token with it: the table's token is then the one before, not the one kept, and the
+    whole table is read again. On PostgreSQL the stamp's row is locked until the batch's
+    transaction ends, so no other writer can come between the read and the batch's own
+    writes (SQLite's write lock does the same for the whole database)."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, str] | None = None  # database name, token
+        self.frame: pl.DataFrame | None = None
+
+    def _key(self, cursor) -> tuple[str, str] | None:
+        lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+        cursor.execute(f"SELECT token FROM {STAMP_TABLE} WHERE id = 1{lock}")
+        row = cursor.fetchone()
+        return (str(connection.settings_dict["NAME"]), row[0]) if row else None
+
+    def load(self, cursor) -> pl.DataFrame:
+        key = self._key(cursor)  # before the read: a write after it changes the token
+        if self.frame is None or key is None or key != self.key:
+            self.frame = _read_index(cursor)
+        self.key = key
+        return self.frame
+
+    def wrote(self, first_new_id: int | None, filled: list[int]) -> None:
+        """This transaction wrote the persons from `first_new_id` on and filled `filled`
+        since `load` (and nothing else of the table): bring the kept index up to date."""
+        with connection.cursor() as cursor:
+            key = self._key(cursor)
+            if self.frame is None or key is None:
+                self.key = None
+                return
+            parts = []
+            changed = pl.Series("person_id", filled, dtype=pl.Int64)
+            for i in range(0, len(filled), 5000):
+                chunk = filled[i : i + 5000]
+                where = f"WHERE id IN ({', '.join(['%s'] * len(chunk))})"
+                parts.append(_read_index(cursor, where, chunk))
+            if first_new_id is not None:
+                parts.append(_read_index(cursor, "WHERE id >= %s", [first_new_id]))
+                changed = pl.concat([changed, parts[-1]["person_id"]])
+            if parts:
+                kept = self.frame.filter(~pl.col("person_id").is_in(changed.implode()))
+                self.frame = pl.concat([kept, *parts]).sort("person_id").rechunk()
+            self.key = key
+
+
+_INDEX = _IndexCache()
+
+
+def records_of(protected: Protected) -> pl.DataFrame:
+    """The batch's rows as linkage reads them (linkage.prepare_records)."""
+    return prepare_records(
+        protected.parsed.accepted,
+        name_column=protected.parsed.source.name_column,
         phone_hash=protected.crypt.get("phone_hash"),
     )
-    links = link_batch(records, index, blind_index=provider().blind_index)
+
+
+def link(protected: Protected, batch: Batch, prepared: Prepared | None = None) -> Linked:
+    """`prepared`: linkage.prepare_batch of `records_of(protected)`, made beforehand with
+    this process's key (pipeline.ingest makes it in its worker process)."""
+    index = load_index()
+    records = records_of(protected)
+    links = link_batch(records, index, blind_index=provider().blind_index, prepared=prepared)
     first_id = (Person.objects.aggregate(m=Max("id"))["m"] or 0) + 1
     news = new_persons(records, links, first_id)
     _insert_persons(batch, news)
-    _fill_persons(person_fills(records, links))
+    filled = _fill_persons(_gaps(person_fills(records, links), index))
     analyze(PERSON_TABLE)
+    _INDEX.wrote(None if news.is_empty() else first_id, filled)
     links = with_person_ids(links, news)
     if not news.is_empty():
         # earlier rows held unresolved may be one of the persons this batch brought
         if _DEFERRED:
             _DEFERRED[-1].append(news)
         else:
-            relink(news, _grown(index, news))
+            relink(news, load_index())
     return Linked(protected, links, records, news.height, _conflicts(links, records, index))
 
 
@@ -113,12 +189,6 @@ def relink_at_end():
         with transaction.atomic():
             lock_imports()
             relink(pl.concat(news, how="vertical_relaxed"), load_index())
-
-
-def _grown(index: pl.DataFrame, news: pl.DataFrame) -> pl.DataFrame:
-    """The person index with the batch's new persons (as link_batch reads it)."""
-    added = news.with_columns(id_hash=blind_index(news["id_number"])).select(list(INDEX_SCHEMA))
-    return pl.concat([index, added], how="vertical_relaxed")
 
 
 def _insert_persons(batch: Batch, news: pl.DataFrame) -> None:
@@ -149,11 +219,28 @@ def _insert_persons(batch: Batch, news: pl.DataFrame) -> None:
             )
 
 
-def _fill_persons(fills: pl.DataFrame) -> None:
-    """Existing persons keep what they have and take what they lacked from this batch, so
-    later batches can match on it before the archive is rebuilt."""
+def _gaps(fills: pl.DataFrame, index: pl.DataFrame) -> pl.DataFrame:
+    """Of the values a batch offers its existing persons, those the index lacks: a person
+    who has them all is not written at all (at full scale most of a large file's persons)."""
+    attrs = [c for c in fills.columns if c != "person_id"]
     if fills.is_empty():
-        return
+        return fills
+    known = index.select("person_id", *attrs)
+    return (
+        fills.join(known, on="person_id", how="left", suffix="_known")
+        .select(
+            "person_id",
+            *(pl.when(pl.col(f"{a}_known").is_null()).then(pl.col(a)).alias(a) for a in attrs),
+        )
+        .filter(pl.any_horizontal(pl.col(a).is_not_null() for a in attrs))
+    )
+
+
+def _fill_persons(fills: pl.DataFrame) -> list[int]:
+    """Existing persons keep what they have and take what they lacked from this batch, so
+    later batches can match on it before the archive is rebuilt. The persons filled."""
+    if fills.is_empty():
+        return []
     attrs = [c for c in fills.columns if c != "person_id"]
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS person_fill")
@@ -170,6 +257,7 @@ def _fill_persons(fills: pl.DataFrame) -> None:
         )
         cursor.execute(f"UPDATE {PERSON_TABLE} SET {sets} WHERE id IN (SELECT id FROM person_fill)")
         cursor.execute("DROP TABLE person_fill")
+    return fills["person_id"].to_list()
 
 
 def _conflicts(links: pl.DataFrame, records: pl.DataFrame, index: pl.DataFrame) -> dict:

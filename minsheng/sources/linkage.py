@@ -20,6 +20,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -42,7 +43,9 @@ __all__ = [
     "name_sounds",
     "new_persons",
     "person_fills",
+    "prepare_batch",
     "prepare_records",
+    "Prepared",
     "simulate",
     "whole_persons",
     "with_person_ids",
@@ -382,30 +385,37 @@ def _guard_birth() -> pl.Expr:
     )
 
 
-def _repair(
-    recs: pl.DataFrame, known: pl.DataFrame, blind_index: Callable[[str], str]
-) -> pl.DataFrame:
-    """rid → person for rows whose broken ID has exactly one repair candidate on file that
-    agrees on name, birth date and sex (and so passes `compatible`). `known` is id_hash,
-    person_id, name, name_py, sex, birth_date of everyone a candidate may point at."""
-    broken = recs.filter(pl.col("id_error").is_in(_REPAIRABLE) & pl.col("id_raw").is_not_null())
-    if broken.is_empty() or known.is_empty():
-        return pl.DataFrame(schema={"rid": pl.Int64, "person_id": pl.Int64})
+def _broken(recs: pl.DataFrame) -> pl.DataFrame:
+    return recs.filter(pl.col("id_error").is_in(_REPAIRABLE) & pl.col("id_raw").is_not_null())
+
+
+def _repair_candidates(recs: pl.DataFrame, blind_index: Callable[[str], str]) -> pl.DataFrame:
+    """id_raw, cand, id_hash: each valid ID one typo away from a broken ID of `recs`, with
+    its blind index."""
     # The small set of broken IDs is the one place where a Python loop is fine: a few
     # hundred candidates per distinct raw value.
-    raws = broken["id_raw"].unique().to_list()
+    raws = _broken(recs)["id_raw"].unique().to_list()
     pairs = [(raw, c) for raw in raws for c in idcard.repair_candidates(raw)]
-    if not pairs:
-        return pl.DataFrame(schema={"rid": pl.Int64, "person_id": pl.Int64})
     cands = pl.DataFrame(
         {"id_raw": [p[0] for p in pairs], "cand": [p[1] for p in pairs]},
         schema={"id_raw": pl.String, "cand": pl.String},
     )
-    cands = cands.with_columns(
+    return cands.with_columns(
         id_hash=pl.col("cand").replace_strict(
             *_lookup(_hash_values(cands["cand"], blind_index), "cand"), return_dtype=pl.String
         )
-    ).join(known, on="id_hash", how="inner")
+    )
+
+
+def _repair(recs: pl.DataFrame, known: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+    """rid → person for rows whose broken ID has exactly one repair candidate on file that
+    agrees on name, birth date and sex (and so passes `compatible`). `known` is id_hash,
+    person_id, name, name_py, sex, birth_date of everyone a candidate may point at;
+    `candidates` those of the batch's broken IDs (`_repair_candidates`)."""
+    broken = _broken(recs)
+    if broken.is_empty() or known.is_empty() or candidates.is_empty():
+        return pl.DataFrame(schema={"rid": pl.Int64, "person_id": pl.Int64})
+    cands = candidates.join(known, on="id_hash", how="inner")
     # A candidate on file counts once per raw value, whatever the person's attributes.
     hits = cands.group_by("id_raw").agg(pl.col("person_id").n_unique().alias("n"), pl.all().first())
     hits = hits.filter(pl.col("n") == 1).select(
@@ -713,8 +723,34 @@ def _clusters(rows: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
 # -- the batch ---------------------------------------------------------------------------------
 
 
+@dataclass
+class Prepared:
+    """What linking a batch needs of its records alone (`prepare_batch`): the records with
+    their names' sounds and their IDs' blind indexes, and the repair candidates of their
+    broken IDs. An import makes it ahead, in another process, while it links the batch
+    before."""
+
+    recs: pl.DataFrame  # RECORD_SCHEMA, name_py, id_hash
+    candidates: pl.DataFrame  # id_raw, cand, id_hash
+
+
+def prepare_batch(records: pl.DataFrame, *, blind_index: Callable[[str], str]) -> Prepared:
+    recs = records.select(
+        pl.col(c).cast(t) if c in records.columns else pl.lit(None, dtype=t).alias(c)
+        for c, t in RECORD_SCHEMA.items()
+    )
+    recs = _with_pinyin(recs)
+    hashed = _hash_values(recs["id_number"], blind_index)
+    recs = recs.join(hashed.rename({"h": "id_hash"}), on="id_number", how="left")
+    return Prepared(recs, _repair_candidates(recs, blind_index))
+
+
 def link_batch(
-    records: pl.DataFrame, index: pl.DataFrame, *, blind_index: Callable[[str], str]
+    records: pl.DataFrame,
+    index: pl.DataFrame,
+    *,
+    blind_index: Callable[[str], str],
+    prepared: Prepared | None = None,
 ) -> pl.DataFrame:
     """Link one source file's accepted rows against the person index.
 
@@ -735,23 +771,20 @@ def link_batch(
     never a person of its own, so it cannot split a resident in two or inflate a count.
     Unresolved rows of the batch that are one person share a `group_key`. A pair that
     `compatible` rules out is never linked (repaired or probabilistic), reviewed or grouped.
+
+    `prepared`: `prepare_batch` of these records, made beforehand (by the same blind
+    index). An index with a `name_py` column (`name_sounds` of its names) is taken as it is.
     """
-    recs = records.select(
-        pl.col(c).cast(t) if c in records.columns else pl.lit(None, dtype=t).alias(c)
-        for c, t in RECORD_SCHEMA.items()
-    )
+    if prepared is None:
+        prepared = prepare_batch(records, blind_index=blind_index)
+    recs = prepared.recs
     idx = index.select(
         pl.col(c).cast(t) if c in index.columns else pl.lit(None, dtype=t).alias(c)
         for c, t in INDEX_SCHEMA.items()
     )
-    recs = _with_pinyin(recs)
-    idx = _with_pinyin(idx)
+    idx = idx.with_columns(index["name_py"]) if "name_py" in index.columns else _with_pinyin(idx)
 
     # 1-2. Valid IDs on file: same person, or a conflict a clerk must see.
-    hashed = _hash_values(recs["id_number"], blind_index)
-    recs = recs.join(
-        hashed.rename({"id_number": "id_number", "h": "id_hash"}), on="id_number", how="left"
-    )
     known = idx.filter(pl.col("id_hash").is_not_null()).unique("id_hash", keep="first")
     on_file = recs.join(
         known.select("id_hash", "person_id", k_py="name_py", k_sex="sex", k_birth="birth_date"),
@@ -806,7 +839,9 @@ def link_batch(
             ),
         ]
     )
-    repaired = _repair(recs.filter(~pl.col("rid").is_in(done.implode())), repair_pool, blind_index)
+    repaired = _repair(
+        recs.filter(~pl.col("rid").is_in(done.implode())), repair_pool, prepared.candidates
+    )
     done = pl.concat([done, repaired["rid"]])
 
     # 5. The rest: probabilistic, against the index and this batch's new persons.

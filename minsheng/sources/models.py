@@ -132,6 +132,18 @@ class Person(models.Model):
         return f"{self.name or ''} ({self.pk})"
 
 
+class PersonIndexStamp(models.Model):
+    """One row whose token changes with every statement that writes the person table
+    (database triggers, migration 0006). An import that keeps the person index it read
+    (sources.link.load_index) knows the table is still what it read while the token is the
+    one it saw."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class QuarantinedRow(models.Model):
     """An input row that could not be accepted, with where and why. The raw value may be an
     ID number, so it is stored encrypted. `row` is the row's number in the import (the
