@@ -9,6 +9,7 @@ transaction (pipeline.import_file), with imports serialised by `lock_imports`.
 
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -86,41 +87,55 @@ def _read_index(cursor, where: str = "", params: list | None = None) -> pl.DataF
 
 class _IndexCache:
     """The person index of the last `load_index` on this database, and the stamp token it
-    was read under.
+    is valid under.
 
-    Every statement that writes the person table gives `PersonIndexStamp` a new random
-    token (database triggers, so whoever writes). While the token is the one kept, the
-    table holds what was read; `link`, having written the batch's persons, reads those
-    back (`wrote`) and keeps the token its writes left. A transaction rolled back takes its
-    token with it: the table's token is then the one before, not the one kept, and the
-    whole table is read again. On PostgreSQL the stamp's row is locked until the batch's
-    transaction ends, so no other writer can come between the read and the batch's own
-    writes (SQLite's write lock does the same for the whole database)."""
+    Any write of the person table marks `PersonIndexStamp` as written: a new random token
+    starting with "w" (database triggers, so whoever writes; on SQLite an insert shows in
+    the largest id instead, see migration 0006). Before reading the table this sets a
+    clean token of its own, and `link`, having written the batch's persons, reads those
+    back (`wrote`) and sets another; the index is kept while the token is the clean one set
+    last and the largest id the one seen then. A transaction rolled back takes its tokens
+    with it: the table's token is then an older one, and the whole table is read again. On PostgreSQL the stamp's row is
+    locked until the batch's transaction ends, so no other writer can come between the read
+    and the batch's own writes (on SQLite, setting the token takes the database's write
+    lock)."""
 
     def __init__(self) -> None:
-        self.key: tuple[str, str] | None = None  # database name, token
+        self.key: tuple | None = None  # database name, clean token, largest id
         self.frame: pl.DataFrame | None = None
 
-    def _key(self, cursor) -> tuple[str, str] | None:
+    @staticmethod
+    def _state(cursor) -> tuple | None:
+        """The database's name, the stamp's token and the table's largest id (None if the
+        stamp's row is gone)."""
         lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
-        cursor.execute(f"SELECT token FROM {STAMP_TABLE} WHERE id = 1{lock}")
+        cursor.execute(
+            f"SELECT token, (SELECT MAX(id) FROM {PERSON_TABLE}) FROM {STAMP_TABLE} "
+            f"WHERE id = 1{lock}"
+        )
         row = cursor.fetchone()
-        return (str(connection.settings_dict["NAME"]), row[0]) if row else None
+        return (str(connection.settings_dict["NAME"]), *row) if row else None
+
+    @classmethod
+    def _clean(cls, cursor) -> tuple | None:
+        """A new clean token (hex: never "w") and the state with it."""
+        token = uuid.uuid4().hex
+        cursor.execute(f"UPDATE {STAMP_TABLE} SET token = %s WHERE id = 1", [token])
+        return cls._state(cursor)
 
     def load(self, cursor) -> pl.DataFrame:
-        key = self._key(cursor)  # before the read: a write after it changes the token
-        if self.frame is None or key is None or key != self.key:
-            self.frame = _read_index(cursor)
-        self.key = key
+        state = self._state(cursor)
+        if self.frame is not None and state is not None and state == self.key:
+            return self.frame
+        self.key = self._clean(cursor)  # first: a write after it marks the stamp
+        self.frame = _read_index(cursor)
         return self.frame
 
     def wrote(self, first_new_id: int | None, filled: list[int]) -> None:
         """This transaction wrote the persons from `first_new_id` on and filled `filled`
         since `load` (and nothing else of the table): bring the kept index up to date."""
         with connection.cursor() as cursor:
-            key = self._key(cursor)
-            if self.frame is None or key is None:
-                self.key = None
+            if self.frame is None or self.key is None:
                 return
             parts = []
             changed = pl.Series("person_id", filled, dtype=pl.Int64)
@@ -134,7 +149,7 @@ class _IndexCache:
             if parts:
                 kept = self.frame.filter(~pl.col("person_id").is_in(changed.implode()))
                 self.frame = pl.concat([kept, *parts]).sort("person_id").rechunk()
-            self.key = key
+            self.key = self._clean(cursor)
 
 
 _INDEX = _IndexCache()

@@ -82,33 +82,44 @@ def relink(news: pl.DataFrame, index: pl.DataFrame) -> list[int]:
         return []
     sounds = set(name_sounds(news["name"]).drop_nulls().to_list())
     phones = set(news["phone_hash"].drop_nulls().to_list())
-    touched: set[int] = set()
     by_source: dict[str, list[tuple[int, list]]] = {}
     for rec_id, source, rows in pending:
         by_source.setdefault(source, []).append((rec_id, rows))
-    for source, records in by_source.items():
+    # the rows of every source that could be one of them, linked in one pass
+    candidates = []
+    for n, (source, records) in enumerate(by_source.items()):
         fact_ids = [fid for _rec, rows in records for _row, fid in rows]
         recs = pending_records(source, fact_ids)
         could = name_sounds(recs["name"]).is_in(list(sounds)) | recs["phone_hash"].is_in(
             list(phones)
         )
-        recs = recs.filter(could.fill_null(False))
-        if recs.is_empty():
-            continue
-        # rid = fact id, spread out so that no two rows look like neighbours of one file
-        recs = recs.with_columns(fact_id=pl.col("rid"), rid=pl.col("rid") * 4)
-        links = link_batch(recs.drop("fact_id"), index, blind_index=provider().blind_index)
-        got = (
-            links.filter(pl.col("person_id").is_not_null() & pl.col("method").is_in(ATTACHED))
-            .join(recs.select("rid", "fact_id"), on="rid")
-            .select("fact_id", "person_id", "method", "match_weight")
+        # rid: unique across sources and spread out, so that no two rows look like
+        # neighbours of one file
+        candidates.append(
+            recs.filter(could.fill_null(False)).with_columns(
+                source=pl.lit(n, pl.Int64),
+                fact_id=pl.col("rid"),
+                rid=(pl.col("rid") * len(by_source) + n) * 4,
+            )
         )
-        if got.is_empty():
+    recs = pl.concat(candidates, how="vertical_relaxed")
+    if recs.is_empty():
+        return []
+    links = link_batch(recs.drop("fact_id", "source"), index, blind_index=provider().blind_index)
+    got = (
+        links.filter(pl.col("person_id").is_not_null() & pl.col("method").is_in(ATTACHED))
+        .join(recs.select("rid", "fact_id", "source"), on="rid")
+        .select("source", "fact_id", "person_id", "method", "match_weight")
+    )
+    touched: set[int] = set()
+    for n, (source, records) in enumerate(by_source.items()):
+        mine = got.filter(pl.col("source") == n).drop("source")
+        if mine.is_empty():
             continue
-        _attach(source, got)
-        touched |= set(got["person_id"].to_list())
+        _attach(source, mine)
+        touched |= set(mine["person_id"].to_list())
         _close(
-            records, dict(zip(got["fact_id"].to_list(), got["person_id"].to_list(), strict=True))
+            records, dict(zip(mine["fact_id"].to_list(), mine["person_id"].to_list(), strict=True))
         )
     if touched:
         persons_relinked.send(sender=UnresolvedRecord, person_ids=sorted(touched), acting_user=None)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from minsheng.pipeline.ingest import import_file
+from minsheng.pipeline.ingest import import_file, import_folder
 from minsheng.residents.models import Resident
 from minsheng.sources.models import (
     LinkMethod,
@@ -119,3 +119,42 @@ def test_it_leaves_a_record_pending_when_the_later_person_is_someone_else(hukou,
     record = UnresolvedRecord.objects.get(batch=employment)
     assert record.status == UnresolvedStatus.PENDING
     assert fact_model("rs_employment").objects.get(batch=employment).person_id is None
+
+
+def test_it_attaches_the_rows_of_every_source_when_a_folder_brings_the_person(
+    hukou, tmp_path, areas
+):
+    # given 周芷若 held unresolved by two offices: a 就业登记 row and a grid census row,
+    # neither with an ID number
+    employment = import_file(
+        write(
+            tmp_path,
+            "rs_employment_20261103.csv",
+            "登记类型,公民身份号码,姓名,性别,出生日期,居住地址,就业形式,用人单位名称,登记日期\n"
+            f"就业登记,,周芷若,女,1988-05-12,{ADDRESS},单位就业,乌海市某某公司,2026-03-01\n",
+        ),
+        source="rs_employment",
+    )
+    grid = areas["grids"]["qingquan1"].code
+    census = import_file(
+        write(
+            tmp_path,
+            "grid_census_20261105.csv",
+            "网格编码,现住址,姓名,性别,公民身份号码,出生日期\n"
+            f"{grid},{ADDRESS},周芷若,女,,1988-05-12\n",
+        ),
+        source="grid_census",
+    )
+    assert UnresolvedRecord.objects.filter(status=UnresolvedStatus.PENDING).count() == 2
+    # when a folder of the next exports brings her with her ID number (relinked at its end)
+    folder = tmp_path / "next"
+    folder.mkdir()
+    later = HUKOU + f"1503020000002,户主,周芷若,{ZHOU_ID},女,汉族,19880512,{ADDRESS},正常,\n"
+    write(folder, "gongan_hukou_20261110.csv", later)
+    import_folder(folder)
+    # then both offices' rows are hers and both records closed
+    zhou = Person.objects.get(name="周芷若")
+    for source, batch in (("rs_employment", employment), ("grid_census", census)):
+        assert fact_model(source).objects.get(batch=batch).person_id == zhou.pk
+        record = UnresolvedRecord.objects.get(batch=batch)
+        assert record.status == UnresolvedStatus.RELINKED and record.person_id == zhou.pk
