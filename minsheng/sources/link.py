@@ -95,10 +95,11 @@ class _IndexCache:
     clean token of its own, and `link`, having written the batch's persons, reads those
     back (`wrote`) and sets another; the index is kept while the token is the clean one set
     last and the largest id the one seen then. A transaction rolled back takes its tokens
-    with it: the table's token is then an older one, and the whole table is read again. On PostgreSQL the stamp's row is
-    locked until the batch's transaction ends, so no other writer can come between the read
-    and the batch's own writes (on SQLite, setting the token takes the database's write
-    lock)."""
+    with it: the table's token is then an older one, and the whole table is read again.
+    On PostgreSQL the stamp's row is locked until the batch's transaction ends, so no other
+    writer can come between the read and the batch's own writes (on SQLite the database's
+    write lock does that, and a batch whose read another connection's commit made stale
+    cannot write: SQLite refuses it)."""
 
     def __init__(self) -> None:
         self.key: tuple | None = None  # database name, clean token, largest id
