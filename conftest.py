@@ -199,3 +199,25 @@ def imported_city(synth_city, django_db_setup, django_db_blocker, tmp_path_facto
         AuditEvent.objects.all().delete()  # the import's events
     settings.KEY_FILE = saved
     keys.provider.cache_clear()
+
+
+@pytest.fixture
+def empty_databases(tmp_path):
+    """Two empty databases of the kind the suite runs on (for `python -m minsheng` run in
+    child processes): SQLite files, or databases of the test's PostgreSQL server."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield [f"sqlite:///{tmp_path / name}.sqlite3" for name in ("a", "b")]
+        return
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    names = ["minsheng_empty_a", "minsheng_empty_b"]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
+    yield [f"{base}/{name}" for name in names]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

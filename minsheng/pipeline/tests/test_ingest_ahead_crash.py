@@ -12,53 +12,13 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from .support import VOLATILE
-
-
-@pytest.fixture
-def databases(tmp_path):
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base = url.rsplit("/", 1)[0]
-        names = ["minsheng_ahead_a", "minsheng_ahead_b"]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            for name in names:
-                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {name}")
-        yield [f"{base}/{name}" for name in names]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            for name in names:
-                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    else:
-        yield [f"sqlite:///{tmp_path / name}.sqlite3" for name in ("a", "b")]
-
-
-def _minsheng(url: str, tmp_path: Path, *args: str, failpoint: str = ""):
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "MINSHENG_KEY_FILE": str(tmp_path / "minsheng.key"),
-        "MINSHENG_VAR_DIR": str(tmp_path / "var"),
-        "MINSHENG_FAILPOINT": failpoint,
-    }
-    # a worker left behind holding the pipes would make this wait: the timeout fails it
-    return subprocess.run(
-        [sys.executable, "-m", "minsheng", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+from .support import VOLATILE, Process
 
 
 def _query(url: str, sql: str) -> list[tuple]:
@@ -129,25 +89,29 @@ def _running(marker: str) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
-def test_a_folder_import_killed_halfway_and_run_again_is_whole(synth_city, databases, tmp_path):
+def test_a_folder_import_killed_halfway_and_run_again_is_whole(
+    synth_city, empty_databases, tmp_path
+):
     folder = tmp_path / "exports"
     folder.mkdir()
     for name in ("gongan_hukou", "grid_census", "rs_insurance"):
         path = next((synth_city / "exports").glob(f"{name}_*.csv"))
         shutil.copy(path, folder / path.name)
-    uninterrupted, interrupted = databases
-    for url in databases:
-        done = _minsheng(url, tmp_path, "migrate", "-v0")
+    uninterrupted, interrupted = empty_databases
+
+    def proc(url: str) -> Process:
+        return Process(url, tmp_path / "var", tmp_path / "minsheng.key")
+
+    for url in empty_databases:
+        done = proc(url).run("migrate", "-v0")
         assert done.returncode == 0, done.stderr
-    assert _minsheng(uninterrupted, tmp_path, "init_keys").returncode == 0
+    assert proc(uninterrupted).run("init_keys").returncode == 0
     # given one database that imports the folder without trouble
-    done = _minsheng(uninterrupted, tmp_path, "ingest", str(folder), "--as-of", "2026-11-13")
+    done = proc(uninterrupted).run("ingest", str(folder), "--as-of", "2026-11-13")
     assert done.returncode == 0, done.stderr
     # and another whose importer is killed after writing the first file's facts, while its
     # worker prepares the next files
-    killed = _minsheng(
-        interrupted,
-        tmp_path,
+    killed = proc(interrupted).run(
         "ingest",
         str(folder),
         "--as-of",
@@ -166,7 +130,7 @@ def test_a_folder_import_killed_halfway_and_run_again_is_whole(synth_city, datab
     ]
     assert _query(interrupted, "SELECT COUNT(*) FROM fact_gongan_hukou") == [(0,)]
     # when the folder is imported again
-    rerun = _minsheng(interrupted, tmp_path, "ingest", str(folder), "--as-of", "2026-11-13")
+    rerun = proc(interrupted).run("ingest", str(folder), "--as-of", "2026-11-13")
     assert rerun.returncode == 0, rerun.stderr
     # then both databases hold the same facts, persons and archive
     assert _snapshot(interrupted) == _snapshot(uninterrupted)

@@ -13,35 +13,12 @@ import subprocess
 import sys
 from contextlib import closing
 
-import pytest
-
 from minsheng.catalogue import dictionary
 from minsheng.residents.models import field_name
 
 VOLATILE = {"refreshed_at"} | {
     field_name(i.code) for i in dictionary.items() if i.encrypted
 }  # ciphertext differs run to run (random nonces); its blind index is compared instead
-
-
-@pytest.fixture
-def databases(tmp_path):
-    """Two empty databases of the kind the suite runs on."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base = url.rsplit("/", 1)[0]
-        names = ["minsheng_crash_a", "minsheng_crash_b"]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            for name in names:
-                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {name}")
-        yield [f"{base}/{name}" for name in names]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            for name in names:
-                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    else:
-        yield [f"sqlite:///{tmp_path / name}.sqlite3" for name in ("a", "b")]
 
 
 def _minsheng(url: str, tmp_path, *args: str, failpoint: str = "") -> subprocess.CompletedProcess:
@@ -123,13 +100,13 @@ def _snapshot(url: str) -> dict:
     }
 
 
-def test_it_gives_the_same_archive_after_a_crash_and_a_rerun(synth_city, databases, tmp_path):
+def test_it_gives_the_same_archive_after_a_crash_and_a_rerun(synth_city, empty_databases, tmp_path):
     exports = synth_city / "exports"
     files = [
         next(exports.glob(f"{name}_*.csv"))
         for name in ("gongan_hukou", "grid_census", "rs_insurance")
     ]
-    uninterrupted, interrupted = databases
+    uninterrupted, interrupted = empty_databases
     done = _minsheng(uninterrupted, tmp_path, "migrate", "-v0")
     assert done.returncode == 0, done.stderr
     _clone(uninterrupted, interrupted)  # the same schema, without migrating twice
