@@ -9,17 +9,20 @@ source. Ends with one line:
 
     wall_s=… peak_gb=… precision=… recall=… noid_precision=… noid_recall=…
     clerical_share=… baseline_precision=… baseline_recall=… delta_s=…
-    cpu_pct=… synth_s=… floor_s=… workers_peak_gb=…
+    cpu_pct=… synth_s=… floor_s=… workers_peak_gb=… all_peak_gb=…
 
 cpu_pct: user + sys time of this process and its worker processes over wall_s (200: both
-of two cores busy throughout); on PostgreSQL with that of the server process serving this
-run's connection (it runs the SQL of linkage, load and archive). peak_gb: this process's peak resident memory;
-workers_peak_gb: the largest worker process's (the import's read → protect worker; or the
-generator's, when this run generated the city). synth_s: how long the generator takes for
-this scale on this machine, the yardstick of its speed: --synth-s, else the time recorded
-when this bench generated the city, else measured at the end (the generator run into a
-temporary directory). floor_s: the goal for wall_s at scale 1.0 (200 s where synth_s ≤ 30
-s, scaled by synth_s / 30 on a slower machine).
+of two cores busy throughout); on PostgreSQL with that of the server processes serving this
+run's database (they run the SQL of linkage, load and archive). peak_gb: this process's
+peak resident memory until the archive is built (the evaluation after it holds the truth and
+every assignment); workers_peak_gb: the largest worker process's (the import's read →
+protect worker, the archive's helper); all_peak_gb: the largest sum of this process's and
+its workers' resident memory at one time (both sampled from the import to the end of the
+archive). synth_s: how long the generator takes for this scale on this machine, the
+yardstick of its speed: --synth-s, else the time recorded when this bench generated the
+city, else measured at the end (the generator run into a temporary directory). floor_s:
+the goal for wall_s at scale 1.0 (200 s where synth_s ≤ 30 s, scaled by synth_s / 30 on a
+slower machine).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -48,18 +52,65 @@ def _cpu_s(who: int) -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _server_cpu_s() -> tuple[int, float] | None:
-    """(pid, user + sys seconds) of the PostgreSQL process serving this connection (on this
-    machine); None on SQLite."""
-    from django.db import connection
+def _status_kb(pid: int | str, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
 
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def _stat(pid: str) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+class _Usage(threading.Thread):
+    """Samples five times a second what this process's `/usr/bin/time` would not show:
+    the memory of its child processes (the largest one's high-water mark, VmHWM: a child's
+    own ru_maxrss also counts its parent's memory, which it shares between fork and exec;
+    and the largest sum of all resident memory, this process's included), and on
+    PostgreSQL the CPU time of the server processes serving this run's database (they run
+    the SQL of linkage, load and archive; the last sample of each counts)."""
+
+    def __init__(self, database: str | None) -> None:
+        super().__init__(daemon=True)
+        self.database = database
+        self.stopped = threading.Event()
+        self.worker_kb = 0
+        self.all_kb = 0
+        self.server: dict[str, tuple[float, float]] = {}  # pid → (first, last) CPU seconds
+        self.sample()  # the server's CPU so far is not this run's
+
+    def sample(self) -> None:
+        me, tick = str(os.getpid()), os.sysconf("SC_CLK_TCK")
+        total = _status_kb("self", "VmRSS")
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                stat = _stat(pid)
+                if stat[1] == me:
+                    self.worker_kb = max(self.worker_kb, _status_kb(pid, "VmHWM"))
+                    total += _status_kb(pid, "VmRSS")
+                elif self.database and f" {self.database} ".encode() in Path(
+                    f"/proc/{pid}/cmdline"
+                ).read_bytes().replace(b"\0", b" "):
+                    cpu = (int(stat[11]) + int(stat[12])) / tick
+                    first = self.server.get(pid, (0.0 if self.is_alive() else cpu, 0))[0]
+                    self.server[pid] = (first, cpu)
+            except (OSError, IndexError, ValueError):  # it ended meanwhile
+                continue
+        self.all_kb = max(self.all_kb, total)
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.2):
+            self.sample()
+
+    def stop(self) -> float:
+        """The server's CPU seconds meanwhile."""
+        self.stopped.set()
+        self.join()
+        self.sample()
+        return sum(last - first for first, last in self.server.values())
 
 
 def _synth(scale: float, seed: int, out: Path) -> float:
@@ -160,23 +211,23 @@ def main() -> int:
     call_command("migrate", verbosity=0)
 
     # what `minsheng ingest DIR` does (pipeline.ingest.import_folder), with the archive rebuild timed apart
+    from django.db import connection
+
+    connection.ensure_connection()
+    usage = _Usage(connection.settings_dict["NAME"] if a.db == "postgres" else None)
+    usage.start()
     t0 = time.perf_counter()
     cpu0 = _cpu_s(resource.RUSAGE_SELF) + _cpu_s(resource.RUSAGE_CHILDREN)
-    server0 = _server_cpu_s()
     batches = import_files(ordered((city / "exports").iterdir()), refresh=False)
     t_archive = time.perf_counter()
     do_refresh_archive(acting_user=None, as_of=AS_OF, job="bench")
     wall = time.perf_counter() - t0
     # the import's worker processes have ended (and been waited for): their time is counted
     cpu_s = _cpu_s(resource.RUSAGE_SELF) + _cpu_s(resource.RUSAGE_CHILDREN) - cpu0
-    server1 = _server_cpu_s()
-    if server0 and server1:
-        if server0[0] != server1[0]:
-            raise SystemExit("the connection to PostgreSQL was opened again: its CPU is unknown")
-        cpu_s += server1[1] - server0[1]
+    cpu_s += usage.stop()
+    peak_gb = _peak_gb()  # the import's and the archive's, not the evaluation's below
     cpu_pct = cpu_s / wall
     cpu_pct *= 100
-    workers_peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
     archive_s = time.perf_counter() - t_archive
     import_s = t_archive - t0
 
@@ -229,12 +280,13 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="synth-yardstick-") as tmp:
             synth_s = _synth(a.scale, a.seed, Path(tmp) / "city")
     print(
-        f"wall_s={wall:.1f} peak_gb={_peak_gb():.2f} precision={ours['precision']:.5f} "
+        f"wall_s={wall:.1f} peak_gb={peak_gb:.2f} precision={ours['precision']:.5f} "
         f"recall={ours['recall']:.5f} noid_precision={ours['noid_precision']:.4f} "
         f"noid_recall={ours['noid_recall']:.4f} clerical_share={clerical_share:.4f} "
         f"baseline_precision={base['precision']:.5f} baseline_recall={base['recall']:.5f} "
         f"delta_s={delta_s:.1f} cpu_pct={cpu_pct:.0f} synth_s={synth_s:.1f} "
-        f"floor_s={200 * max(1.0, synth_s / 30):.0f} workers_peak_gb={workers_peak_gb:.2f}"
+        f"floor_s={200 * max(1.0, synth_s / 30):.0f} "
+        f"workers_peak_gb={usage.worker_kb / 1024**2:.2f} all_peak_gb={usage.all_kb / 1024**2:.2f}"
     )
     return 0
 

@@ -29,9 +29,10 @@ def do_refresh_archive(*, acting_user, as_of: date | None = None, job: str = "")
     )
     if not pending:
         return 0
+    split = archive.ready_to_split()
     with transaction.atomic():
         lock_imports()
-        n, touched = archive.refresh_batches(pending, as_of=as_of)
+        n, touched = archive.refresh_batches(pending, as_of=as_of, split=split)
         recompute_tags(touched)
         figures.refresh(touched)
         stale = {

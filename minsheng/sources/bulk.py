@@ -110,9 +110,12 @@ def indexes_deferred(table: str):
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def analyze(table: str) -> None:
+def analyze(table: str, columns: tuple[str, ...] = ()) -> None:
     """Refresh PostgreSQL's statistics of a table after a bulk load, so the next statements
-    are planned for the rows it now holds (autovacuum would catch up only later)."""
+    are planned for the rows it now holds (autovacuum would catch up only later); of these
+    columns only, if given."""
     if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        named = f" ({', '.join(quote(c) for c in columns)})" if columns else ""
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+            cursor.execute(f"ANALYZE {quote(table)}{named}")

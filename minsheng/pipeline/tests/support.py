@@ -32,8 +32,9 @@ class Process:
     """`python -m minsheng …` against a copy of the test database, with a var folder of its
     own and the test's key file (so that blind indexes compare across copies)."""
 
-    def __init__(self, url: str, var: Path, key_file: Path):
+    def __init__(self, url: str, var: Path, key_file: Path, env: dict[str, str] | None = None):
         self.url, self.var, self.key_file = url, var, key_file
+        self.env = env or {}  # more of the environment (settings)
 
     def run(self, *args: str, failpoint: str = "") -> subprocess.CompletedProcess:
         env = {
@@ -42,6 +43,7 @@ class Process:
             "MINSHENG_KEY_FILE": str(self.key_file),
             "MINSHENG_VAR_DIR": str(self.var),
             "MINSHENG_FAILPOINT": failpoint,
+            **self.env,
         }
         return subprocess.run(
             [sys.executable, "-m", "minsheng", *args],
