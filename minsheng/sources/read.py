@@ -32,10 +32,13 @@ times, or a sheet whose range (rows × columns, which the workbook reader alloca
 exceeds `MAX_SHEET_CELLS`. `check_workbook` inflates the parts itself, in pieces of 1 MB that
 are thrown away, before fastexcel sees the file: the sizes the ZIP declares are not trusted
 (fastexcel reads past them), a sheet's declared `<dimension>` refuses it at once, and its
-rows, columns and references are bounded as the XML streams by. It costs about a third of
-loading the sheet (≈ 25 ms per MB of sheet XML); the department workbooks are a few MB. An
-.xls (BIFF8) cannot be bigger than 65,536 rows × 256 columns; its grid is checked once
-loaded.
+rows, columns and references are bounded as the XML streams by; a part that fails its
+checksum, is encrypted or uses an unknown compression is refused as damaged. It costs about
+a third of loading the sheet (≈ 25 ms per MB of sheet XML); the department workbooks are a
+few MB. An .xls (BIFF8) cannot be bigger than 65,536 rows × 256 columns; its grid is
+checked once loaded, and its compound-file structure before (`check_compound_file`: the
+reader allocates the stream sizes the directory declares, and a damaged 5 KB file
+declaring gigabytes took all the server's memory).
 
 Errors. Every refusal is a `SourceFileError` with a `code` (`unsupported_format`,
 `no_header_found`, `empty_file`, `too_large`), an English `template` (the msgid the pages
@@ -851,10 +854,20 @@ def check_workbook(
     sheet_rows = min(max_rows + HEADER_SCAN_ROWS + 1, 1_048_576)
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as err:
+    except (zipfile.BadZipFile, OSError, NotImplementedError) as err:
         raise _damaged(err) from None
     with zf, Path(path).open("rb") as f:
         members = [i for i in zf.infolist() if not i.is_dir()]
+        for info in members:
+            # encrypted, patched or strongly encrypted parts, or an unknown compression:
+            # no workbook an office program saves, and nothing the readers can open
+            if info.flag_bits & 0x61 or info.compress_type not in (
+                zipfile.ZIP_STORED,
+                zipfile.ZIP_DEFLATED,
+            ):
+                raise _damaged(
+                    f"{info.filename}: flags {info.flag_bits:#x}, method {info.compress_type}"
+                )
         _check_inflated(sum(i.file_size for i in members), max_bytes)
         for info in members:
             _check_ratio(info.filename, info.file_size, info.compress_size, max_ratio)
@@ -867,8 +880,10 @@ def check_workbook(
                 else None
             )
             inflated = 0
+            crc = 0
             for piece, used in _raw_pieces(f, info):
                 inflated += len(piece)
+                crc = zlib.crc32(piece, crc)
                 total += len(piece)
                 _check_inflated(total, max_bytes)
                 _check_ratio(info.filename, inflated, used, max_ratio)
@@ -880,6 +895,68 @@ def check_workbook(
                 raise _damaged(
                     f"{part} inflates to {inflated} bytes, not the {info.file_size} declared"
                 )
+            if crc != info.CRC:  # the reader would fail on it later, or read damaged data
+                raise _damaged(f"{part} fails its checksum")
+
+
+# OLE2 compound files (.xls): the header's sector size and the directory entries' types
+# and stream sizes. The workbook reader allocates what a directory entry declares: a
+# damaged 5 KB file declaring a 20 GB stream took all the server's memory.
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CFB_FREE = 0xFFFFFFFA  # sector numbers from here on are markers (end of chain, free …)
+
+
+def check_compound_file(data: bytes) -> None:
+    """Refuse an .xls whose compound-file structure is damaged: a sector size other than
+    512 or 4,096 bytes, a sector chain that leaves the file or loops, a directory entry of
+    no known type, or a stream declared larger than the whole file."""
+    try:
+        _check_compound_file(data)
+    except (struct.error, IndexError) as err:
+        raise _damaged(f"compound file: {err}") from None
+
+
+def _check_compound_file(data: bytes) -> None:
+    if not data.startswith(CFB_MAGIC) or len(data) < 512:
+        raise _damaged("no compound file header")
+    major, _order, shift = struct.unpack_from("<HHH", data, 0x1A)
+    if (major, shift) not in ((3, 9), (4, 12)):
+        raise _damaged(f"compound file version {major}, sector shift {shift}")
+    size = 1 << shift
+    sectors = (len(data) - size) // size + (1 if (len(data) - size) % size else 0)
+    n_fat, dir_start = struct.unpack_from("<II", data, 0x2C)
+    difat_start, n_difat = struct.unpack_from("<II", data, 0x44)
+
+    def sector(i: int) -> bytes:
+        if i >= sectors:
+            raise _damaged(f"sector {i} beyond the file's {sectors}")
+        return data[size + i * size : size + (i + 1) * size].ljust(size, b"\0")
+
+    fat_sectors = [i for i in struct.unpack_from("<109I", data, 0x4C) if i < CFB_FREE]
+    i, seen = difat_start, 0
+    while i < CFB_FREE and seen <= n_difat:
+        entries = struct.unpack(f"<{size // 4}I", sector(i))
+        fat_sectors += [j for j in entries[:-1] if j < CFB_FREE]
+        i, seen = entries[-1], seen + 1
+    if len(fat_sectors) < min(n_fat, 1) or len(fat_sectors) > sectors:
+        raise _damaged("compound file allocation table")
+    fat = [n for j in fat_sectors for n in struct.unpack(f"<{size // 4}I", sector(j))]
+    i, visited = dir_start, set()
+    while i < CFB_FREE:
+        if i in visited or i >= len(fat):
+            raise _damaged("compound file directory chain")
+        visited.add(i)
+        block = sector(i)
+        for at in range(0, size, 128):
+            kind = block[at + 0x42]
+            stream = struct.unpack_from("<Q", block, at + 0x78)[0]
+            if major == 3:
+                stream &= 0xFFFFFFFF
+            if kind not in (0, 1, 2, 5):
+                raise _damaged(f"compound file directory entry of type {kind}")
+            if kind in (2, 5) and stream > len(data):
+                raise _damaged(f"a stream of {stream} bytes in a file of {len(data)}")
+        i = fat[i]
 
 
 def _check_inflated(size: int, max_bytes: int) -> None:
@@ -1016,6 +1093,8 @@ def _check_grid(grid: pl.DataFrame, hdr: int) -> None:
 def _read_workbook(path: Path, data: bytes, kind: str, digest: str, size: int) -> Sheet:
     if kind == "xlsx":
         check_workbook(path)
+    else:
+        check_compound_file(data)
     reader = _open_workbook(path, data)
     idx, name, hdr, grid = _find_workbook_header(path, reader)
     others = tuple(n for i, n in enumerate(reader.sheet_names) if i != idx)
@@ -1253,12 +1332,17 @@ def _sheet_layout(data: bytes, name: str, idx: int, header_row: int) -> _SheetLa
     When every row and cell carries its reference first (as Excel, WPS, openpyxl and
     xlsxwriter write them), a few searches find hidden rows and numeric cells without
     visiting the string cells in Python; otherwise one pass walks every row and cell."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        part = _sheet_part(zf, name, idx)
-        if part is None:
-            return _SheetLayout()
-        xml = zf.read(part)  # check_workbook bounded its size
-        kinds = _style_kinds(zf)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            part = _sheet_part(zf, name, idx)
+            if part is None:
+                return _SheetLayout()
+            xml = zf.read(part)  # check_workbook bounded its size
+            kinds = _style_kinds(zf)
+    except (zipfile.BadZipFile, NotImplementedError, zlib.error, EOFError) as err:
+        # damage the workbook reader went past (a local header that contradicts the
+        # directory, say)
+        raise _damaged(err) from None
     body_at = xml.find(b"sheetData")
     hidden_columns: set[int] = set()
     for tag in _COL.findall(xml[: body_at if body_at >= 0 else len(xml)]):
