@@ -39,6 +39,7 @@ demo: venv
 	MINSHENG_DEBUG=1 $(BIN)/minsheng load_city $(CITY_DIR)
 	MINSHENG_DEBUG=1 $(BIN)/minsheng ingest $(CITY_DIR)/exports
 	MINSHENG_DEBUG=1 $(BIN)/minsheng create_demo_accounts
+	MINSHENG_DEBUG=1 $(BIN)/minsheng staff_grids $(CITY_DIR)
 	@echo ""
 	@echo "Minsheng is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@# The background worker runs the uploads' imports; it stops with the server.

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "minsheng.screening",
     "minsheng.pipeline",
     "minsheng.benefits",
+    "minsheng.grid",
     "minsheng.synth",
 ]
 

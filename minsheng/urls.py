@@ -27,6 +27,7 @@ urlpatterns = [
     path("archive/", include("minsheng.residents.urls")),
     path("sources/", include("minsheng.sources.urls")),
     path("benefits/", include("minsheng.benefits.urls")),
+    path("grid/", include("minsheng.grid.urls")),
     path("screening/", include("minsheng.screening.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -605,6 +605,56 @@ TABLE: dict[str, Row] = {
         Case("get", GET, GET_IS_405, kwargs={"pk": ref("approved_run")}),
         post_only=True,
     ),
+    # ---- grid work (网格): staffing by the clerks of the area
+    "grid:posts": row(
+        Case(
+            "own area",
+            GET,
+            outcomes(
+                403,
+                clerk=SHOWN,
+                street_clerk=SHOWN,
+                viewer=SHOWN,
+                outsider=CLEAN,
+                city_staff=SHOWN,
+            ),
+            markers=(("geo:area_detail", {"code": GRID1}),),
+        ),
+        note="read-only users and city staff see the page without its forms",
+    ),
+    "grid:post_vacate": row(
+        Case(
+            "grid 1 of 清泉社区",
+            POST,
+            outcomes(
+                403,
+                clerk=to("grid:posts"),
+                street_clerk=to("grid:posts"),
+                outsider=404,
+            ),
+            kwargs={"code": GRID1},
+            data={"reason": "辞职"},
+        ),
+        Case("unknown grid", POST, outcomes(404), kwargs={"code": "150302001001999"}),
+        Case("get", GET, GET_IS_405, kwargs={"code": GRID1}),
+        post_only=True,
+    ),
+    "grid:post_assign": row(
+        Case(
+            "grid 1 of 清泉社区",
+            POST,
+            outcomes(
+                403,
+                clerk=to("grid:posts"),
+                street_clerk=to("grid:posts"),
+                outsider=404,
+            ),
+            kwargs={"code": GRID1},
+            data={"worker": "grid_worker"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs={"code": GRID1}),
+        post_only=True,
+    ),
     # ---- screening (精准服务)
     "screening:index": row(
         Case("own area", GET, OWN_AREA),
@@ -983,6 +1033,12 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
             (7, "outside", "王五", areas["bayinsai_community"]),
         ]
     }
+
+    # every grid has its post: the grid worker holds 清泉社区第1网格 and covers the others
+    # of 新华街道; 巴音赛's grid stays uncovered
+    from minsheng.grid.actions import do_staff_grids
+
+    do_staff_grids([{"grid_code": g.code, "worker_name": ""} for g in grids.values()])
 
     proposer = make_user("city_staff2", Role.CITY_EMPLOYMENT, Area.objects.get(code=CITY))
     policy = policies.policy(POLICY)

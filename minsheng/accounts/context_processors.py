@@ -28,6 +28,7 @@ def navigation(request):
             if user.role != Role.GRID_WORKER:
                 items.append((_("Linkage review"), reverse("sources:review_list")))
                 items.append((_("Data conflicts"), reverse("residents:conflicts")))
+                items.append((_("Grid staffing"), reverse("grid:posts")))
         if user.is_city_staff:
             items.append((_("Data quality"), reverse("sources:quality")))
             items.append((_("Import"), reverse("sources:upload")))

@@ -24,6 +24,8 @@ from .tables import areas, streets
 RURAL_SHARE = 1 - 0.9588
 _CN_NUM = "一二三四五六七八九十"
 
+VACANT_GRIDS = 0.01  # share of grids without a worker at the reference date
+
 
 def _cn(n: int) -> str:
     if n <= 10:
@@ -115,9 +117,14 @@ def grid_table(streams: Streams, comms: pl.DataFrame, scale: float) -> pl.DataFr
     n = g.height
     wr = streams("city/grid_workers")
     male = wr.random(n) < 0.3
+    # a few grids wait for a new worker (left, not yet replaced): no name on the roster
+    vacant = pl.Series(streams("city/grid_vacancies").random(n) < VACANT_GRIDS)
     return g.with_columns(
         worker_name=pl.Series(random_names(wr, n, wr.integers(1970, 2001, n), male)),
         worker_phone=pl.Series(mobile_numbers(wr, n)),
+    ).with_columns(
+        worker_name=pl.when(vacant).then(None).otherwise(pl.col("worker_name")),
+        worker_phone=pl.when(vacant).then(None).otherwise(pl.col("worker_phone")),
     )
 
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from minsheng.catalogue import registry
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"
 
 # A fixed "today": the same seed and scale must give byte-identical files on any day.
 AS_OF = date(2026, 11, 13)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSWORD
+from minsheng.grid.actions import do_staff_grids
 from minsheng.screening.tests.conftest import batch, graduates  # noqa: F401  (fixtures)
 
 SHOTS = Path(os.environ.get("MINSHENG_SCREENSHOTS", "var/screenshots"))
@@ -63,3 +64,12 @@ def test_it_fits_a_phone_screen(live_server, phone, cast, areas, graduates):  # 
     _fits(page, "profile")
     page.goto(f"{live_server.url}/sources/")
     _fits(page, "sources")
+    do_staff_grids(
+        [
+            {"grid_code": g.code, "worker_name": "张网格", "worker_phone": "13900000001"}
+            for g in list(areas["grids"].values())[1:]
+        ]
+    )
+    page.goto(f"{live_server.url}/grid/posts/")
+    page.wait_for_selector("[data-testid=posts]")
+    _fits(page, "grid-posts")
