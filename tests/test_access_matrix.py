@@ -174,6 +174,8 @@ MISSING = 987654321
 NOT_FOUND = outcomes(
     403, clerk=404, street_clerk=404, viewer=404, outsider=404, grid_worker=404, city_staff=404
 )
+# a grid post of 清泉社区 changed by a clerk of its area; another area's clerk finds none
+STAFFING = outcomes(403, clerk=to("grid:posts"), street_clerk=to("grid:posts"), outsider=404)
 INSIDE = {"person_id": ref("inside")}
 OUTSIDE = {"person_id": ref("outside")}
 INSIDE_PROFILE = (("residents:profile", INSIDE),)
@@ -626,12 +628,7 @@ TABLE: dict[str, Row] = {
         Case(
             "grid 1 of 清泉社区",
             POST,
-            outcomes(
-                403,
-                clerk=to("grid:posts"),
-                street_clerk=to("grid:posts"),
-                outsider=404,
-            ),
+            STAFFING,
             kwargs={"code": GRID1},
             data={"reason": "辞职"},
         ),
@@ -643,12 +640,7 @@ TABLE: dict[str, Row] = {
         Case(
             "grid 1 of 清泉社区",
             POST,
-            outcomes(
-                403,
-                clerk=to("grid:posts"),
-                street_clerk=to("grid:posts"),
-                outsider=404,
-            ),
+            STAFFING,
             kwargs={"code": GRID1},
             data={"worker": "grid_worker"},
         ),

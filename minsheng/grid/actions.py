@@ -160,27 +160,14 @@ def do_vacate_post(post: GridPost, *, cover: User | None, reason: str, acting_us
         raise ValidationError(_("Say why the grid is vacant."), code="reason_missing")
     if cover is not None:
         _check_cover(post, cover)
-    with transaction.atomic():
-        post = GridPost.objects.select_for_update().select_related("grid").get(pk=post.pk)
-        before = {
-            "worker": getattr(post.worker, "username", None),
-            "cover": getattr(post.cover, "username", None),
-        }
-        post.worker, post.cover, post.changed_at = None, cover, timezone.now()
-        post.save(update_fields=["worker", "cover", "changed_at"])
-        record_event(
-            EventType.CHANGE,
-            actor=acting_user,
-            object_type="grid_post",
-            object_id=post.grid.code,
-            reason=reason,
-            details={
-                "action": "vacate",
-                "before": before,
-                "cover": getattr(cover, "username", None),
-            },
-        )
-    return post
+    return _hand_over(
+        post,
+        worker=None,
+        cover=cover,
+        acting_user=acting_user,
+        reason=reason,
+        details={"action": "vacate", "cover": getattr(cover, "username", None)},
+    )
 
 
 def do_assign_post(post: GridPost, *, worker: User, acting_user) -> GridPost:
@@ -193,20 +180,34 @@ def do_assign_post(post: GridPost, *, worker: User, acting_user) -> GridPost:
         raise ValidationError(
             _("Only an active grid worker account of this grid can take it."), code="not_this_grid"
         )
+    return _hand_over(
+        post,
+        worker=worker,
+        cover=None,
+        acting_user=acting_user,
+        details={"action": "assign", "worker": worker.username},
+    )
+
+
+def _hand_over(
+    post: GridPost, *, worker, cover, acting_user, details: dict, reason: str = ""
+) -> GridPost:
+    """Set who holds the grid, with its audit event naming who held it before."""
     with transaction.atomic():
         post = GridPost.objects.select_for_update().select_related("grid").get(pk=post.pk)
         before = {
             "worker": getattr(post.worker, "username", None),
             "cover": getattr(post.cover, "username", None),
         }
-        post.worker, post.cover, post.changed_at = worker, None, timezone.now()
+        post.worker, post.cover, post.changed_at = worker, cover, timezone.now()
         post.save(update_fields=["worker", "cover", "changed_at"])
         record_event(
             EventType.CHANGE,
             actor=acting_user,
             object_type="grid_post",
             object_id=post.grid.code,
-            details={"action": "assign", "before": before, "worker": worker.username},
+            reason=reason,
+            details={**details, "before": before},
         )
     return post
 

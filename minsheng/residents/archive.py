@@ -22,7 +22,8 @@ dictionary, and runs unchanged on SQLite and PostgreSQL:
    death dates, activity after death) as `Conflict` rows instead of a silent last-wins.
 
 Incremental: only the persons a batch touched (kept in a temporary table) are rebuilt, sets
-included, plus the households they belong to for the household aggregates.
+included, plus the households they belong to for the household aggregates. A full rebuild
+of many persons stages half of them in a helper process (`Part`), on the other core.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ EVIDENCE_RANK = "CASE f.source WHEN 'rs_employment' THEN 0 WHEN 'rs_insurance' T
 @dataclass(frozen=True)
 class Persons:
     """Whose rows a rebuild reads: the touched set (`TOUCHED`), or everyone, or everyone
-    whose person id is in [lo, hi) (a part of a full rebuild, `parallel`)."""
+    whose person id is in [lo, hi) (a share of a full rebuild, see `Part`)."""
 
     touched: bool = False
     lo: int | None = None
