@@ -121,10 +121,11 @@ def do_staff_grids(roster: Iterable[dict], *, acting_user=None) -> dict[str, int
             "area"
         ):
             held[user.area.code] = user
+        changed = []
         for code, post in posts.items():
             if post.worker_id is None and post.cover_id is None and code in held:
                 post.worker, post.changed_at = held[code], now
-                post.save(update_fields=["worker", "changed_at"])
+                changed.append(post)
         staffed = {code: p.worker for code, p in posts.items() if p.worker_id is not None}
         covered = 0
         for post in (posts[code] for code in sorted(posts)):
@@ -132,8 +133,9 @@ def do_staff_grids(roster: Iterable[dict], *, acting_user=None) -> dict[str, int
                 post.cover = _nearest_cover(post.grid, staffed)
                 if post.cover is not None:
                     post.changed_at = now
-                    post.save(update_fields=["cover", "changed_at"])
+                    changed.append(post)
                     covered += 1
+        GridPost.objects.bulk_update(changed, ["worker", "cover", "changed_at"], batch_size=500)
         counts = {
             "posts": len(posts),
             "posts_created": len(new_posts),

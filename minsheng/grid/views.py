@@ -58,7 +58,7 @@ def posts(request):
     items = [
         {
             "post": p,
-            "phone": mask_phone((p.worker or p.cover).phone) if p.holder else "",
+            "phone": mask_phone(p.holder.phone) if p.holder else "",
             "may_staff": may_staff(request.user, p.grid),
             "covers": [w for w in covers[p.grid.town_code] if w.area_id != p.grid_id],
             "takers": [u for u in takers[p.grid_id] if u.pk != p.worker_id],

@@ -84,8 +84,8 @@ class Process:
             worker_ids = json.loads(worker_ids)
         return status, len(worker_ids)
 
-    def snapshot(self, fact_table: str) -> dict:
-        """What an import leaves: archive, persons, facts, batches, quarantine."""
+    def archive_columns(self) -> list[str]:
+        """The archive table's columns that two imports of the same files must agree on."""
         if self.url.startswith("postgres"):
             columns = [
                 c
@@ -96,7 +96,11 @@ class Process:
             ]
         else:
             columns = [row[1] for row in self.query("PRAGMA table_info(residents_resident)")]
-        columns = [c for c in columns if c not in VOLATILE]
+        return [c for c in columns if c not in VOLATILE]
+
+    def snapshot(self, fact_table: str) -> dict:
+        """What an import leaves: archive, persons, facts, batches, quarantine."""
+        columns = self.archive_columns()
         return {
             "archive": self.query(
                 f"SELECT {', '.join(columns)} FROM residents_resident ORDER BY person_id"

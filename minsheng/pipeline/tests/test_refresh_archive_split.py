@@ -14,23 +14,13 @@ import pytest
 
 from minsheng.residents.models import Provenance
 
-from .support import VOLATILE, Process
+from .support import Process
 
 FILES = ("gongan_hukou", "grid_census", "rs_insurance", "rs_employment", "scjg_business")
 
 
 def _snapshot(proc: Process) -> dict:
-    if proc.url.startswith("postgres"):
-        columns = [
-            c
-            for (c,) in proc.query(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = 'residents_resident' ORDER BY ordinal_position"
-            )
-        ]
-    else:
-        columns = [r[1] for r in proc.query("PRAGMA table_info(residents_resident)")]
-    columns = [c for c in columns if c not in VOLATILE]
+    columns = proc.archive_columns()
     provenance = [f.column for f in Provenance._meta.concrete_fields]
     return {
         "archive": proc.query(
