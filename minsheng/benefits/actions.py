@@ -17,6 +17,7 @@ from django.utils import timezone
 from minsheng.accounts.persons import same_natural_person
 from minsheng.audit.actions import record_event
 from minsheng.audit.models import EventType
+from minsheng.pipeline.signals import grid_tasks_requested
 from minsheng.screening import engine
 
 from . import policies as catalogue
@@ -281,6 +282,17 @@ def _outputs(run: PolicyRun, p: catalogue.Policy, now) -> None:
             )
 
 
+def _request_grid_tasks(run: PolicyRun, acting_user) -> None:
+    """Hand the run's pending grid-task requests to the grid app (a signal: the apps sit
+    side by side); what it did is kept on each request's status."""
+    pending = GridTaskRequest.objects.filter(run=run, status="pending")
+    responses = grid_tasks_requested.send(
+        sender=GridTaskRequest, requests=pending, acting_user=acting_user
+    )
+    if responses:
+        pending.update(status="sent")
+
+
 def do_deliver_policy_run(run: PolicyRun, *, acting_user, request=None) -> PolicyRun:
     """Deliver an approved run. Idempotent: subjects already in the ledger for this policy
     and period (from this run or an earlier one) are skipped, so calling it again delivers
@@ -297,6 +309,8 @@ def do_deliver_policy_run(run: PolicyRun, *, acting_user, request=None) -> Polic
         now = timezone.now()
         added = _insert_deliveries(run, DeliveryKind(p.delivery), now)
         _outputs(run, p, now)
+        if p.delivery == "grid_task":
+            _request_grid_tasks(run, acting_user)
         delivered = PolicyDelivery.objects.filter(run=run).count()
         run.status, run.delivered_count = RunStatus.DELIVERED, delivered
         run.skipped_count = run.candidate_count - delivered

@@ -679,9 +679,55 @@ _SOURCES: tuple[Source, ...] = (
 )
 
 
+# Facts that are not department files: what grid workers collect at the door (网格采集).
+# One row per completed grid task (`minsheng.grid`), holding only what that task's form
+# asks; the archive reads each item from the latest row that has it (residents.archive).
+# Never detected from a file nor offered for upload: `sources()` lists department files.
+YES_NO = MappingProxyType({"是": "1", "否": "0"})
+GRID_COLLECT = Source(
+    "grid_collect",
+    "网格员",
+    r"(?!)",  # no file name is a grid collection
+    "form",
+    (
+        _c("task_id", "任务编号", "integer"),
+        _c("task_kind", "任务类型"),
+        _c("worker", "网格员"),
+        _c("collected_date", "采集日期", "date", item="residence.last_collected_date"),
+        _c("insurance_willingness", "参保意愿", "code", item="insurance.willingness"),
+        _c("income_band", "收入区间", "code", item="insurance.income_band"),
+        _c("job_seeker", "求职登记", "code", codes=YES_NO, item="unemployment.job_seeker"),
+        _c("employment_willingness", "就业意愿", "code", item="unemployment.willingness"),
+        _c("desired_job", "求职意向", item="unemployment.desired_job"),
+        _c("training_willingness", "培训意愿", "code", item="education.training_willingness"),
+        _c("training_trade", "意向培训工种"),
+        _c(
+            "certification_date",
+            "认证日期",
+            "date",
+            item="benefits.last_certification_date",
+        ),
+        _c("certification_method", "认证方式", "code", item="benefits.certification_method"),
+        _c("death_date", "死亡日期", "date", item="identity.death_date"),
+        _c("death_place", "死亡地点"),
+        _c("death_evidence", "死亡证据"),
+        _c("phone", "联系电话", "phone", item="identity.phone"),
+        _c("address", "现住址", item="residence.address"),
+        _c("lives_alone", "独居", "code", codes=YES_NO, item="residence.lives_alone"),
+        _c("marital_status", "婚姻状况", "code", item="identity.marital_status"),
+        _c("service", "服务内容"),
+        _c("outcome", "处理结果"),
+        _c("note", "备注"),
+    ),
+    dataset="网格采集",
+    key_columns=("task_id",),
+)
+COLLECTED_SOURCES: tuple[Source, ...] = (GRID_COLLECT,)
+
+
 @cache
 def _index() -> Mapping[str, Source]:
-    return MappingProxyType({s.name: s for s in _SOURCES})
+    return MappingProxyType({s.name: s for s in (*_SOURCES, *COLLECTED_SOURCES)})
 
 
 def sources() -> tuple[Source, ...]:
@@ -697,10 +743,9 @@ def source(name: str) -> Source:
         raise UnknownSource(f"no source named {name!r} (known: {known})") from None
 
 
-# Facts that are not department files: what grid workers collect at the door (网格采集).
-COLLECTED: Mapping[str, str] = MappingProxyType({"grid_collect": "网格员 网格采集"})
-
-LABELS: Mapping[str, str] = MappingProxyType({**{s.name: s.label for s in _SOURCES}, **COLLECTED})
+LABELS: Mapping[str, str] = MappingProxyType(
+    {s.name: s.label for s in (*_SOURCES, *COLLECTED_SOURCES)}
+)
 """Every origin of a fact (source name → department and dataset): the one list of them."""
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -8,4 +8,8 @@ urlpatterns = [
     path("posts/", views.posts, name="posts"),
     path("posts/<str:code>/vacate/", views.post_vacate, name="post_vacate"),
     path("posts/<str:code>/assign/", views.post_assign, name="post_assign"),
+    # the 网格通 phone pages (H5), the smart doorplate and the supervision centre
+    path("m/", include("minsheng.grid.phone.urls")),
+    path("", include("minsheng.grid.doorplate.urls")),
+    path("supervision/", include("minsheng.grid.supervision.urls")),
 ]

@@ -436,7 +436,34 @@ def views() -> list[View]:
             items={"benefits.employment_subsidy_type": "'1'"},
             columns=False,
         ),
+        *_collected_views(),
     ]
+
+
+def _collected_views() -> list[View]:
+    """网格采集: each item from the latest grid-collected row that holds it. A task's form
+    asks only some items, so a row without one says nothing about it. A reported death is
+    a date that can be one (not after the as-of date); the item's authority puts every
+    department's death record before it, and the survival status calls a death only the
+    grid reported 疑似死亡待核实."""
+    src = registry.GRID_COLLECT
+    fed = [c for c in src.columns if c.item]
+    out = []
+    for i, col in enumerate(fed):
+        value = _column_expr(col)
+        if col.item == "identity.death_date":
+            value = conflicts.possible_date(value, "", param_date())
+        out.append(
+            View(
+                f"gk{i}",
+                src.name,
+                "f.collected_date",
+                where=f"({value}) IS NOT NULL",
+                items={col.item: value},
+                exclude=frozenset(c.item for c in fed if c is not col),
+            )
+        )
+    return out
 
 
 def _view_items(view: View) -> dict[str, str]:

@@ -456,7 +456,9 @@ def _fact_model(src: registry.Source) -> type[Fact]:
     return type(f"{camel}Fact", (Fact,), attrs)
 
 
-FACT_MODELS: dict[str, type[Fact]] = {s.name: _fact_model(s) for s in registry.sources()}
+FACT_MODELS: dict[str, type[Fact]] = {
+    s.name: _fact_model(s) for s in (*registry.sources(), *registry.COLLECTED_SOURCES)
+}
 
 
 def fact_model(source: str) -> type[Fact]:

@@ -1,0 +1,9 @@
+"""What the feature apps announce to each other. They sit side by side in the layers (none
+imports another), so a step that crosses from one to the next goes through a signal here."""
+
+from django.dispatch import Signal
+
+# A 免申即享 delivery asks for door-to-door tasks (kwargs: requests, a queryset of
+# `benefits.GridTaskRequest` rows not yet sent; acting_user). The grid app's receiver
+# dispatches them in the same transaction and returns its counts (grid.actions.Dispatched).
+grid_tasks_requested = Signal()
