@@ -224,13 +224,17 @@ def _hand_over(
         }
         post.worker, post.cover, post.changed_at = worker, cover, timezone.now()
         post.save(update_fields=["worker", "cover", "changed_at"])
+        # the grid's open tasks not handed to someone go to whoever holds it now
+        moving = GridTask.objects.filter(
+            grid_code=post.grid.code, status=TaskStatus.OPEN, assignee__isnull=True
+        ).count()
         record_event(
             EventType.CHANGE,
             actor=acting_user,
             object_type="grid_post",
             object_id=post.grid.code,
             reason=reason,
-            details={**details, "before": before},
+            details={**details, "before": before, "open_tasks": moving},
         )
     return post
 

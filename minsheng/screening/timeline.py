@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from minsheng.catalogue import registry
 from minsheng.sources.models import fact_model
@@ -190,6 +191,18 @@ def _disability(pid, user):
 # Source → the dictionary items an event read from it shows (the event's existence and the
 # fields it prints). Handling-log matters and benefit events add their policy's items.
 REVEALS: dict[str, frozenset[str]] = {
+    "grid_collect": frozenset(
+        {
+            "residence.last_collected_date",
+            "insurance.willingness",
+            "unemployment.job_seeker",
+            "unemployment.willingness",
+            "education.training_willingness",
+            "benefits.certification_method",
+            "benefits.last_certification_date",
+            "identity.death_date",
+        }
+    ),
     "rs_handling_log": frozenset(),
     "rs_pension": frozenset(
         {
@@ -236,7 +249,48 @@ REVEALS: dict[str, frozenset[str]] = {
 # reads, so it is treated as showing an item the dictionary does not know (masked).
 UNATTRIBUTED = "benefits.unattributed_event"
 
+# The grid task types (minsheng.grid.models.TaskKind, the same msgids), by their codes in
+# the 网格采集 facts; the timeline sits below the grid app.
+GRID_TASKS = {
+    "insurance_willingness": gettext_lazy("Insurance willingness"),
+    "job_seeker": gettext_lazy("Job-seeker registration"),
+    "training_willingness": gettext_lazy("Training willingness"),
+    "certification": gettext_lazy("Door-to-door certification"),
+    "home_service": gettext_lazy("Home service"),
+    "death_report": gettext_lazy("Death report"),
+    "verify": gettext_lazy("Record check"),
+    "info_update": gettext_lazy("Information update"),
+}
+# what a grid visit's detail may say: labels of low-sensitivity items only (no phone,
+# address, income band or marital status)
+GRID_DETAIL = (
+    "insurance_willingness",
+    "job_seeker",
+    "employment_willingness",
+    "training_willingness",
+    "certification_method",
+)
+
+
+def _collected(pid, user):
+    fields = ["task_kind", "collected_date", "worker", "outcome", "death_date", *GRID_DETAIL]
+    for r in _rows("grid_collect", pid, fields, user):
+        kind = r["task_kind"]
+        detail = [
+            f"{registry.GRID_COLLECT.column(c).headers[0]}：{r[c]}" for c in GRID_DETAIL if r[c]
+        ]
+        if r["death_date"]:
+            detail.append(_("Reported death on %(date)s") % {"date": r["death_date"]})
+        yield (
+            r["collected_date"],
+            "grid_visit",
+            _("Grid visit: %(task)s") % {"task": GRID_TASKS.get(kind, kind)},
+            _join(*detail),
+        )
+
+
 READERS = {
+    "grid_collect": _collected,
     "rs_handling_log": _handling,
     "rs_pension": _pension,
     "rs_employment": _employment,
