@@ -49,10 +49,9 @@ def test_it_hands_tasks_to_a_worker_of_the_same_street(cast, staffed, tasks):
 
 
 def test_it_refuses_a_worker_of_another_street_and_a_task_of_another_area(cast, staffed, tasks):
+    elsewhere = make_user("wg_bayinsai", Role.GRID_WORKER, staffed["bayinsai1"])
     with pytest.raises(ValidationError):
-        do_reassign_tasks(
-            [tasks["wang"]], worker=worker(staffed["xinnan1"]), acting_user=cast["clerk"]
-        )
+        do_reassign_tasks([tasks["wang"]], worker=elsewhere, acting_user=cast["clerk"])
     with pytest.raises(PermissionDenied):
         do_reassign_tasks([tasks["zhou"]], worker=None, acting_user=cast["clerk"])
     with pytest.raises(PermissionDenied):
