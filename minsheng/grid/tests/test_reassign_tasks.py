@@ -1,7 +1,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from conftest import make_user
 from minsheng.accounts.models import User
+from minsheng.accounts.roles import Role
 from minsheng.audit.models import AuditEvent
 
 from ..actions import do_assign_post, do_create_task, do_reassign_tasks, do_vacate_post
