@@ -28,10 +28,13 @@ def navigation(request):
             if user.role != Role.GRID_WORKER:
                 items.append((_("Linkage review"), reverse("sources:review_list")))
                 items.append((_("Data conflicts"), reverse("residents:conflicts")))
+                items.append((_("Grid tasks"), reverse("grid:tasks")))
                 items.append((_("Grid staffing"), reverse("grid:posts")))
         if user.is_city_staff:
             items.append((_("Data quality"), reverse("sources:quality")))
             items.append((_("Import"), reverse("sources:upload")))
             items.append((_("Benefits without application"), reverse("benefits:policy_list")))
+        if user.role != Role.GRID_WORKER:  # counts only: the supervision centre's main page
+            items.append((_("Grid supervision"), reverse("grid:supervision")))
         items.append((_("Data dictionary"), reverse("residents:dictionary")))
     return {"nav": items}

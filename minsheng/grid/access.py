@@ -8,7 +8,8 @@ from __future__ import annotations
 from minsheng.accounts.roles import CITY_STAFF, Role
 from minsheng.audit.actions import deny
 
-from .models import GridPost
+from .actions import may_manage
+from .models import GridPost, GridTask
 
 READERS = CITY_STAFF | {
     Role.DISTRICT_CLERK,
@@ -27,3 +28,23 @@ def access_posts(request):
     if user.area.level != "city":
         posts = posts.filter(**{f"grid__{user.area.level}_code": user.area.code})
     return posts.order_by("grid__code")
+
+
+def access_tasks(request):
+    """The grid tasks of the user's area, for clerks, city staff and read-only users (a
+    grid worker's own are on the phone pages): 403 for anyone else, audited."""
+    user = request.user
+    if user.role not in READERS or user.area is None:
+        deny(request, "grid_tasks")
+    return GridTask.objects.visible_to(user)
+
+
+def access_task(request, pk: int) -> GridTask:
+    """One task the user may manage: 404 outside their area, 403 for a reader or a role
+    that does not dispatch."""
+    task = access_tasks(request).filter(pk=pk).first()
+    if task is None:
+        deny(request, "grid_task", pk, not_found=True)
+    if not may_manage(request.user, task):
+        deny(request, "grid_task", pk)
+    return task
