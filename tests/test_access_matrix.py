@@ -176,6 +176,19 @@ NOT_FOUND = outcomes(
 )
 # a grid post of 清泉社区 changed by a clerk of its area; another area's clerk finds none
 STAFFING = outcomes(403, clerk=to("grid:posts"), street_clerk=to("grid:posts"), outsider=404)
+# the supervision figures of 清泉社区 (counts only): its area's readers, the city's, not the
+# outsider; and of an area or worker that does not exist
+SUPERVISED_QINGQUAN = outcomes(
+    403, clerk=200, street_clerk=200, viewer=200, outsider=404, city_staff=200, supervision=200
+)
+SUPERVISED_MISSING = outcomes(
+    403, clerk=404, street_clerk=404, viewer=404, outsider=404, city_staff=404, supervision=404
+)
+# a grid task that does not exist: 404 for those who manage tasks, 403 for the other roles
+NOT_FOUND_TASK = outcomes(
+    403, clerk=404, street_clerk=404, viewer=404, outsider=404, city_staff=404
+)
+OUTSIDE_DISPATCH = outcomes(403, clerk=404, street_clerk=404, outsider=200, city_staff=200)
 INSIDE = {"person_id": ref("inside")}
 OUTSIDE = {"person_id": ref("outside")}
 INSIDE_PROFILE = (("residents:profile", INSIDE),)
@@ -647,6 +660,245 @@ TABLE: dict[str, Row] = {
         Case("get", GET, GET_IS_405, kwargs={"code": GRID1}),
         post_only=True,
     ),
+    # ---- grid tasks, for the clerks of the area (read-only users see the list)
+    "grid:tasks": row(
+        Case(
+            "own area",
+            GET,
+            outcomes(
+                403,
+                clerk=SHOWN,
+                street_clerk=SHOWN,
+                viewer=SHOWN,
+                outsider=CLEAN,
+                city_staff=SHOWN,
+            ),
+            markers=INSIDE_PROFILE,
+        ),
+        personal=True,
+        note="a grid worker's own tasks are on the phone pages",
+    ),
+    "grid:tasks_reassign": row(
+        Case(
+            "清泉社区's task, back to its grid",
+            POST,
+            outcomes(
+                403,
+                clerk=to("grid:tasks"),
+                street_clerk=to("grid:tasks"),
+                outsider=404,
+                city_staff=to("grid:tasks"),
+            ),
+            data={"task": ref("task_inside")},
+        ),
+        Case("get", GET, GET_IS_405),
+        post_only=True,
+    ),
+    "grid:task_cancel": row(
+        Case(
+            "清泉社区's task",
+            POST,
+            outcomes(
+                403,
+                clerk=to("grid:tasks"),
+                street_clerk=to("grid:tasks"),
+                outsider=404,
+                city_staff=to("grid:tasks"),
+            ),
+            kwargs={"pk": ref("task_inside")},
+            data={"reason": "居民已搬离"},
+        ),
+        Case("missing", POST, NOT_FOUND_TASK, kwargs={"pk": MISSING}, data={"reason": "x"}),
+        Case("get", GET, GET_IS_405, kwargs={"pk": ref("task_inside")}),
+        post_only=True,
+    ),
+    "grid:dispatch_list": row(
+        Case(
+            "清泉社区's snapshot",
+            GET,
+            outcomes(
+                403,
+                clerk=200,
+                street_clerk=200,
+                outsider=404,
+                city_staff=200,
+            ),
+            kwargs={"pk": ref("snapshot")},
+        ),
+        personal=True,
+    ),
+    "grid:dispatch_person": row(
+        Case(
+            "a resident of 清泉社区",
+            GET,
+            outcomes(403, clerk=200, street_clerk=200, outsider=404, city_staff=200),
+            kwargs=INSIDE,
+        ),
+        Case("another area's resident", GET, OUTSIDE_DISPATCH, kwargs=OUTSIDE),
+        personal=True,
+    ),
+    # ---- the 网格通 phone pages: grid workers only, the tasks of the grids they hold; another
+    # grid's task looks nonexistent. The service worker script holds no data: anyone.
+    "grid:phone_tasks": row(
+        Case(
+            "my tasks",
+            GET,
+            outcomes(403, grid_worker=SHOWN),
+            markers=(("grid:phone_task", {"pk": ref("task_inside")}),),
+        ),
+        personal=True,
+    ),
+    "grid:phone_task": row(
+        Case(
+            "grid 1's task", GET, outcomes(403, grid_worker=200), kwargs={"pk": ref("task_inside")}
+        ),
+        Case(
+            "巴音赛's task", GET, outcomes(403, grid_worker=404), kwargs={"pk": ref("task_outside")}
+        ),
+        Case("nonexistent", GET, outcomes(403, grid_worker=404), kwargs={"pk": MISSING}),
+        Case(
+            "submit",
+            POST,
+            outcomes(403, grid_worker=to("grid:phone_task", pk=ref("task_inside"))),
+            kwargs={"pk": ref("task_inside")},
+            data={"key": "0b7e6a52-3c1d-4f5e-9a8b-7c6d5e4f3a2b", "phone": "13800000000"},
+        ),
+        Case(
+            "submit to 巴音赛's",
+            POST,
+            outcomes(403, grid_worker=404),
+            kwargs={"pk": ref("task_outside")},
+            data={"key": "1c8f7b63-4d2e-4a6f-8b9c-8d7e6f5a4b3c", "phone": "13800000000"},
+        ),
+        personal=True,
+    ),
+    "grid:phone_sw": row(Case("script", GET, outcomes(200, anonymous=200))),
+    # ---- a grid worker's device tokens (the API's credentials): the worker and the clerks of
+    # the worker's area; another area's worker, or an account that is none, looks nonexistent
+    "grid:devices": row(
+        Case(
+            "workers of the area",
+            GET,
+            outcomes(
+                403,
+                clerk=SHOWN,
+                street_clerk=SHOWN,
+                outsider=CLEAN,
+                grid_worker=to("grid:device_list", pk=ref("grid_worker")),
+            ),
+            markers=(("grid:device_list", {"pk": ref("grid_worker")}),),
+        ),
+        note="a grid worker goes to their own devices",
+    ),
+    "grid:device_list": row(
+        Case(
+            "清泉 1's worker",
+            GET,
+            outcomes(403, clerk=200, street_clerk=200, outsider=404, grid_worker=200),
+            kwargs={"pk": ref("grid_worker")},
+        ),
+        Case(
+            "not a grid worker",
+            GET,
+            outcomes(403, clerk=404, street_clerk=404, outsider=404, grid_worker=404),
+            kwargs=USER,
+        ),
+    ),
+    "grid:device_issue": row(
+        Case(
+            "清泉 1's worker",
+            POST,
+            outcomes(403, clerk=200, street_clerk=200, outsider=404, grid_worker=200),
+            kwargs={"pk": ref("grid_worker")},
+            data={"name": "备用手机"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs={"pk": ref("grid_worker")}),
+        post_only=True,
+        note="the answer page shows the new token once",
+    ),
+    "grid:device_revoke": row(
+        Case(
+            "清泉 1's worker's phone",
+            POST,
+            outcomes(
+                403,
+                clerk=to("grid:device_list", pk=ref("grid_worker")),
+                street_clerk=to("grid:device_list", pk=ref("grid_worker")),
+                outsider=404,
+                grid_worker=to("grid:device_list", pk=ref("grid_worker")),
+            ),
+            kwargs={"pk": ref("grid_worker"), "device": ref("device")},
+        ),
+        Case(
+            "nonexistent",
+            POST,
+            outcomes(403, clerk=404, street_clerk=404, outsider=404, grid_worker=404),
+            kwargs={"pk": ref("grid_worker"), "device": MISSING},
+        ),
+        Case("get", GET, GET_IS_405, kwargs={"pk": ref("grid_worker"), "device": ref("device")}),
+        post_only=True,
+    ),
+    # ---- the grid API (/api/grid/): its only credential is a device token, so every
+    # operation answers a session (or nobody) 401. What token holders get (the worker's own
+    # token, another grid's worker's, a revoked one, none) is the API's own matrix,
+    # minsheng/grid/tests/test_api_scope.py. The OpenAPI document and docs page are public.
+    "grid-api:openapi-json": row(Case("document", GET, outcomes(200, anonymous=200))),
+    "grid-api:openapi-view": row(Case("docs page", GET, outcomes(200, anonymous=200))),
+    "grid-api:api-root": row(Case("nothing there", GET, outcomes(404, anonymous=404))),
+    "grid-api:me": row(Case("session", GET, outcomes(401, anonymous=401))),
+    "grid-api:tasks": row(Case("session", GET, outcomes(401, anonymous=401))),
+    "grid-api:task": row(
+        Case(
+            "grid 1's task",
+            GET,
+            outcomes(401, anonymous=401),
+            kwargs={"task_id": ref("task_inside")},
+        )
+    ),
+    "grid-api:task_result": row(
+        Case(
+            "grid 1's task",
+            POST,
+            outcomes(401, anonymous=401),
+            kwargs={"task_id": ref("task_inside")},
+            data={"phone": "13800000000"},
+        ),
+        Case("get", GET, outcomes(405, anonymous=405), kwargs={"task_id": ref("task_inside")}),
+        post_only=True,
+    ),
+    "healthz": row(Case("ok", GET, outcomes(200, anonymous=200))),
+    # ---- grid supervision (网格督导): counts and scores, no personal data; the supervision
+    # centre and city staff read the city, clerks and read-only users their area; grid
+    # workers and the administrators are refused
+    "grid:supervision": row(
+        Case(
+            "own area",
+            GET,
+            outcomes(
+                403,
+                clerk=200,
+                street_clerk=200,
+                viewer=200,
+                outsider=200,
+                city_staff=200,
+                supervision=200,
+            ),
+        )
+    ),
+    "grid:supervision_area": row(
+        Case("清泉社区", GET, SUPERVISED_QINGQUAN, kwargs={"code": QINGQUAN}),
+        Case("unknown area", GET, SUPERVISED_MISSING, kwargs={"code": "150302001999"}),
+    ),
+    "grid:supervision_workers": row(
+        Case("清泉社区", GET, SUPERVISED_QINGQUAN, kwargs={"code": QINGQUAN}),
+    ),
+    "grid:supervision_export": row(
+        Case("清泉社区", GET, SUPERVISED_QINGQUAN, kwargs={"code": QINGQUAN}),
+    ),
+    "grid:supervision_worker": row(
+        Case("grid 1's worker", GET, SUPERVISED_QINGQUAN, kwargs={"username": "grid_worker"}),
+        Case("not a grid worker", GET, SUPERVISED_MISSING, kwargs={"username": "clerk"}),
+    ),
     # ---- screening (精准服务)
     "screening:index": row(
         Case("own area", GET, OWN_AREA),
@@ -1031,6 +1283,24 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
     from minsheng.grid.actions import do_staff_grids
 
     do_staff_grids([{"grid_code": g.code, "worker_name": ""} for g in grids.values()])
+    # an information-update task for each resident (the phone pages)
+    from minsheng.grid.actions import do_create_task
+    from minsheng.grid.models import GridTask
+
+    for person in (inside, outside):
+        do_create_task(person.pk, kind="info_update", reason="矩阵", acting_user=cast["city_staff"])
+    phone_tasks = dict(
+        GridTask.objects.filter(person__in=[inside, outside], kind="info_update").values_list(
+            "person_id", "pk"
+        )
+    )
+
+    # one of the grid worker's phones (the device pages)
+    from minsheng.grid.actions import do_issue_device_token
+
+    device, _token = do_issue_device_token(
+        cast["grid_worker"], name="矩阵手机", acting_user=cast["grid_worker"]
+    )
 
     proposer = make_user("city_staff2", Role.CITY_EMPLOYMENT, Area.objects.get(code=CITY))
     policy = policies.policy(POLICY)
@@ -1070,6 +1340,11 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
         "token": token,
         "other_token": other_token,
         "user": cast["clerk"].pk,
+        "task_inside": phone_tasks[inside.pk],
+        "task_outside": phone_tasks[outside.pk],
+        # the grid worker and one of their phones (the device pages)
+        "grid_worker": cast["grid_worker"].pk,
+        "device": device.pk,
     }
 
 

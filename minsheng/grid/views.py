@@ -278,9 +278,12 @@ class DispatchForm(forms.Form):
     )
 
 
-def _dispatch_page(request, *, title, subject, count, dispatch):
+def _require_dispatcher(request) -> None:
     if not may_dispatch(request.user):
         deny(request, "grid_dispatch")
+
+
+def _dispatch_page(request, *, title, subject, count, dispatch):
     form = DispatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -310,6 +313,7 @@ def dispatched_message(done) -> str:
 
 @login_required
 def dispatch_list(request, pk: int):
+    _require_dispatcher(request)
     saved = TargetList.objects.visible_to(request.user).filter(pk=pk).first()
     if saved is None:
         deny(request, "target_list", pk, not_found=True)
@@ -330,6 +334,7 @@ def dispatch_list(request, pk: int):
 
 @login_required
 def dispatch_person(request, person_id: int):
+    _require_dispatcher(request)
     resident = Resident.objects.visible_to(request.user).filter(pk=person_id).first()
     if resident is None:
         deny(request, "resident", person_id, not_found=True)
