@@ -40,6 +40,10 @@ demo: venv
 	MINSHENG_DEBUG=1 $(BIN)/minsheng ingest $(CITY_DIR)/exports
 	MINSHENG_DEBUG=1 $(BIN)/minsheng create_demo_accounts
 	MINSHENG_DEBUG=1 $(BIN)/minsheng staff_grids $(CITY_DIR)
+	@# grid workers with tasks waiting: 清泉社区's uninsured and its unemployed graduates
+	MINSHENG_DEBUG=1 $(BIN)/minsheng dispatch_tasks --theme insurance_expansion --list insurance_no_pension --kind insurance_willingness --area 150302001001 --as qingquan
+	MINSHENG_DEBUG=1 $(BIN)/minsheng dispatch_tasks --theme graduates --list graduates_unemployed --kind job_seeker --area 150302001 --as xinhua
+	MINSHENG_DEBUG=1 $(BIN)/minsheng dispatch_tasks --theme certification --list certification_door_to_door_80plus --kind certification --area 150302001001 --as qingquan
 	@echo ""
 	@echo "Minsheng is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@# The background worker runs the uploads' imports; it stops with the server.

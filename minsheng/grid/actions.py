@@ -285,6 +285,17 @@ def false() -> str:
     return boolean(False, connection.vendor == "postgresql")
 
 
+def dispatched_message(done) -> str:
+    return (
+        _(
+            "%(created)s tasks dispatched to %(asked)s residents; %(already_open)s already had "
+            "one open, %(deceased)s are deceased, %(no_grid)s have no grid. %(via_cover)s are in "
+            "vacant grids (done by their cover), %(unheld)s in grids nobody holds."
+        )
+        % done.as_dict()
+    )
+
+
 def may_dispatch(user) -> bool:
     return bool(
         user is not None

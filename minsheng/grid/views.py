@@ -26,6 +26,7 @@ from minsheng.screening.models import TargetList
 
 from .access import access_posts, access_task, access_tasks
 from .actions import (
+    dispatched_message,
     do_assign_post,
     do_cancel_task,
     do_create_task,
@@ -297,17 +298,6 @@ def _dispatch_page(request, *, title, subject, count, dispatch):
         request,
         "grid/dispatch.html",
         {"form": form, "title": title, "subject": subject, "count": count},
-    )
-
-
-def dispatched_message(done) -> str:
-    return (
-        _(
-            "%(created)s tasks dispatched to %(asked)s residents; %(already_open)s already had "
-            "one open, %(deceased)s are deceased, %(no_grid)s have no grid. %(via_cover)s are in "
-            "vacant grids (done by their cover), %(unheld)s in grids nobody holds."
-        )
-        % done.as_dict()
     )
 
 
