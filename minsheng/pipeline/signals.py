@@ -7,3 +7,7 @@ from django.dispatch import Signal
 # `benefits.GridTaskRequest` rows not yet sent; acting_user). The grid app's receiver
 # dispatches them in the same transaction and returns its counts (grid.actions.Dispatched).
 grid_tasks_requested = Signal()
+
+# `minsheng worker` is starting (kwargs: none). Apps with recurring work schedule its next
+# run here (a job that enqueues its own successor), so a fresh database gets it too.
+worker_starting = Signal()

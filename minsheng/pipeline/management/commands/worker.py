@@ -36,6 +36,7 @@ from django.core.management.base import CommandError
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands import db_worker
 
+from minsheng.pipeline.signals import worker_starting
 from minsheng.pipeline.worker import MAX_ATTEMPTS, Worker, new_worker_id, recover_interrupted
 from minsheng.sources import progress
 
@@ -119,6 +120,7 @@ class Command(db_worker.Command):
                     f"Jobs of stopped workers: {requeued} requeued, {failed} failed "
                     f"after {max_attempts} attempts."
                 )
+            worker_starting.send(sender=self.__class__)
             worker = Worker(
                 queue_names=queue_name.split(","),
                 interval=interval,
