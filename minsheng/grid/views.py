@@ -285,7 +285,10 @@ def _require_dispatcher(request) -> None:
 
 
 def _dispatch_page(request, *, title, subject, count, dispatch):
-    form = DispatchForm(request.POST or None)
+    kind = request.GET.get("kind")
+    form = DispatchForm(
+        request.POST or None, initial={"kind": kind} if kind in TaskKind.values else {}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             done = dispatch(form.cleaned_data)
@@ -322,6 +325,14 @@ def dispatch_list(request, pk: int):
     )
 
 
+def _about(request) -> str:
+    """The task's reason: what to check (a conflicting item, from the conflicts list) and who
+    sent it."""
+    who = _("Sent by %(user)s") % {"user": request.user.display_name or request.user.username}
+    about = request.GET.get("about", "").strip()[:100]
+    return f"{_('Check: %(item)s') % {'item': about}}；{who}" if about else who
+
+
 @login_required
 def dispatch_person(request, person_id: int):
     _require_dispatcher(request)
@@ -336,8 +347,7 @@ def dispatch_person(request, person_id: int):
         dispatch=lambda d: do_create_task(
             person_id,
             kind=d["kind"],
-            reason=_("Sent by %(user)s")
-            % {"user": request.user.display_name or request.user.username},
+            reason=_about(request),
             due=d["due_date"],
             priority=d["priority"],
             acting_user=request.user,

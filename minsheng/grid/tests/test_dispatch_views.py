@@ -46,3 +46,13 @@ def test_it_dispatches_one_resident_by_hand(client, login, cast, residents):
     assert task.person_id == residents["wang"].pk and task.origin == "hand"
     other = reverse("grid:dispatch_person", args=[residents["zhou"].pk])
     assert client.get(other).status_code == 404
+
+
+def test_it_asks_the_grid_to_check_a_conflicting_item(client, login, cast, residents):
+    login(cast["clerk"])
+    url = reverse("grid:dispatch_person", args=[residents["wang"].pk])
+    page = client.get(url, {"kind": "verify", "about": "死亡日期"}).content.decode()
+    assert 'value="verify" selected' in page
+    client.post(f"{url}?kind=verify&about=死亡日期", {"kind": "verify", "priority": "1"})
+    task = GridTask.objects.get()
+    assert task.kind == "verify" and task.reason.startswith("核实：死亡日期")
