@@ -57,6 +57,7 @@ def test_it_keeps_one_pass_waiting_and_schedules_the_next(cast, residents):
     assert waiting.run_after > timezone.now()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_schedules_it_when_it_starts(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     call_command("worker", "--batch", verbosity=0)
