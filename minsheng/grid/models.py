@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minsheng.geo.models import Area
 from minsheng.geo.scoping import ScopedQuerySet
@@ -82,8 +83,8 @@ class TaskKind(models.TextChoices):
 
 
 class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
+    OPEN = "open", pgettext_lazy("grid task status", "Open")
+    DONE = "done", pgettext_lazy("grid task status", "Done")
     CANCELLED = "cancelled", _("Cancelled")
 
 
