@@ -1,6 +1,7 @@
 from django.urls import include, path, register_converter
 
 from minsheng import views
+from minsheng.grid.api import api as grid_api
 
 
 class IdConverter:
@@ -21,6 +22,7 @@ register_converter(IdConverter, "id")
 urlpatterns = [
     path("", views.home, name="home"),
     path("system/", views.system_status, name="system_status"),
+    path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("minsheng.accounts.urls")),
     path("areas/", include("minsheng.geo.urls")),
     path("audit/", include("minsheng.audit.urls")),
@@ -28,6 +30,8 @@ urlpatterns = [
     path("sources/", include("minsheng.sources.urls")),
     path("benefits/", include("minsheng.benefits.urls")),
     path("grid/", include("minsheng.grid.urls")),
+    # the grid app's JSON API (device tokens): /api/grid/openapi.json, /api/grid/docs
+    path("api/grid/", grid_api.urls),
     path("screening/", include("minsheng.screening.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from minsheng.accounts.models import User
@@ -20,6 +21,12 @@ def home(request):
     if user.role == Role.SYS_ADMIN:
         return redirect("system_status")
     return redirect("geo:area_detail", code=user.area.code)
+
+
+def healthz(request):
+    """For a load balancer, a monitor and the benchmarks: the server answers. Touches
+    neither the database nor the session, and says nothing else."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @login_required

@@ -174,6 +174,9 @@ MISSING = 987654321
 NOT_FOUND = outcomes(
     403, clerk=404, street_clerk=404, viewer=404, outsider=404, grid_worker=404, city_staff=404
 )
+# doorplate label sheets of 清泉社区: its clerks; the outsider's clerk finds none
+DOORPLATE_LABELS = outcomes(403, clerk=200, street_clerk=200, outsider=404)
+DOORPLATE_MISSING = outcomes(403, clerk=404, street_clerk=404, outsider=404)
 # a grid post of 清泉社区 changed by a clerk of its area; another area's clerk finds none
 STAFFING = outcomes(403, clerk=to("grid:posts"), street_clerk=to("grid:posts"), outsider=404)
 # the supervision figures of 清泉社区 (counts only): its area's readers, the city's, not the
@@ -899,6 +902,57 @@ TABLE: dict[str, Row] = {
         Case("grid 1's worker", GET, SUPERVISED_QINGQUAN, kwargs={"username": "grid_worker"}),
         Case("not a grid worker", GET, SUPERVISED_MISSING, kwargs={"username": "clerk"}),
     ),
+    # ---- smart doorplate (智慧门牌): a house's QR code opens the community's public guide
+    # for anyone, signed in or not; the grid worker holding the house's grid gets the house
+    # (its residents, masked: the phone pages' back link is the marker). A token nobody has
+    # is a plain 404. The label sheets are for the clerks of the area.
+    "grid:doorplate": row(
+        Case(
+            "清泉 grid 1's house",
+            GET,
+            outcomes(CLEAN, anonymous=CLEAN, grid_worker=SHOWN),
+            kwargs={"token": ref("doorplate")},
+            markers=(("grid:phone_tasks", {}),),
+        ),
+        Case("unknown token", GET, outcomes(404, anonymous=404), kwargs={"token": "x" * 24}),
+        note="public; personal data only for the worker holding the house's grid",
+    ),
+    "grid:doorplate_update": row(
+        Case(
+            "no resident named",
+            POST,
+            outcomes(403, grid_worker=400),
+            kwargs={"token": ref("doorplate")},
+        ),
+        Case("unknown token", POST, outcomes(403, grid_worker=404), kwargs={"token": "x" * 24}),
+        Case("get", GET, GET_IS_405, kwargs={"token": ref("doorplate")}),
+        post_only=True,
+    ),
+    "grid:doorplate_sheets": row(
+        Case(
+            "own area",
+            GET,
+            outcomes(403, clerk=SHOWN, street_clerk=SHOWN, outsider=CLEAN),
+            markers=(("grid:doorplate_community", {"code": QINGQUAN}),),
+        )
+    ),
+    "grid:doorplate_community": row(
+        Case("清泉社区", GET, DOORPLATE_LABELS, kwargs={"code": QINGQUAN}),
+        Case("unknown", GET, DOORPLATE_MISSING, kwargs={"code": "150302001999"}),
+    ),
+    "grid:doorplate_community_pdf": row(
+        Case("清泉社区", GET, DOORPLATE_LABELS, kwargs={"code": QINGQUAN}),
+        Case("unknown", GET, DOORPLATE_MISSING, kwargs={"code": "150302001999"}),
+    ),
+    "grid:doorplate_building_pdf": row(
+        Case(
+            "清泉 grid 1's building",
+            GET,
+            DOORPLATE_LABELS,
+            kwargs={"code": ref("doorplate_building")},
+        ),
+        Case("unknown", GET, DOORPLATE_MISSING, kwargs={"code": "15030200100100199"}),
+    ),
     # ---- screening (精准服务)
     "screening:index": row(
         Case("own area", GET, OWN_AREA),
@@ -1340,6 +1394,9 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
         "token": token,
         "other_token": other_token,
         "user": cast["clerk"].pk,
+        # the doorplate of 清泉 grid 1's house and its building
+        "doorplate": areas["houses"]["qingquan1"].doorplate_token,
+        "doorplate_building": areas["houses"]["qingquan1"].building.code,
         "task_inside": phone_tasks[inside.pk],
         "task_outside": phone_tasks[outside.pk],
         # the grid worker and one of their phones (the device pages)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 from django.db import connection
 
-from minsheng.catalogue.registry import source
+from minsheng.catalogue.registry import sources
 
 from .models import FACT_MODELS
 
@@ -27,8 +27,8 @@ def fact_assignments() -> pl.DataFrame:
     """(file, row, person_id, noid, method, id_hash) of every fact row."""
     frames = []
     with connection.cursor() as cursor:
-        for name, model in FACT_MODELS.items():
-            id_col = source(name).id_column
+        for src in sources():  # the department files (grid collection is linked by its task)
+            model, id_col = FACT_MODELS[src.name], src.id_column
             cursor.execute(
                 f"SELECT b.file_name, f.row, f.person_id, f.{id_col}_hash IS NULL, "
                 f"f.link_method, f.{id_col}_hash FROM {model._meta.db_table} f "
