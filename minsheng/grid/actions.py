@@ -29,7 +29,7 @@ from minsheng.audit.models import EventType
 from minsheng.catalogue import registry
 from minsheng.geo.models import Area
 from minsheng.lib.sqldialect import boolean
-from minsheng.pipeline.actions import refresh_persons
+from minsheng.pipeline.jobs import enqueue_refresh
 from minsheng.screening.models import TargetList, TargetListMember
 from minsheng.sources.models import Batch, BatchStatus, LinkMethod, fact_model
 
@@ -522,7 +522,7 @@ def holds(user, task: GridTask) -> bool:
 
 def _fact_row(task: GridTask, form: TaskForm, *, user, now) -> tuple[int, int]:
     """The result as a 网格采集 fact: a batch of its own (one row), linked to the task's
-    person, archived by the refresh that follows in the same transaction."""
+    person, loaded and not yet archived: the archive refresh job takes it up."""
     day = timezone.localdate(now)
     batch = Batch.objects.create(
         source=registry.GRID_COLLECT.name,
@@ -531,7 +531,7 @@ def _fact_row(task: GridTask, form: TaskForm, *, user, now) -> tuple[int, int]:
         status=BatchStatus.LOADED,
         rows_read=1,
         rows_accepted=1,
-        archived=True,
+        archived=False,
         created_by=user,
         started_at=now,
         finished_at=now,
@@ -563,7 +563,8 @@ def do_submit_result(
     task: GridTask, *, key: uuid.UUID, form: TaskForm, acting_user
 ) -> tuple[TaskResult, bool]:
     """Record a task's result (a valid form of its kind) and close the task: the fact of
-    网格采集, the person's archive row rebuilt, one audit event. Idempotent on `key`: the
+    网格采集 and one audit event; once it commits, the archive refresh job is queued (the
+    person's archive row shows the result when it has run, seconds later). Idempotent on `key`: the
     same key again returns the first result (created False) whatever the form says now; a
     task closed by another submission is refused (`AlreadyDone`)."""
     if not form.is_bound or form.errors:
@@ -595,7 +596,8 @@ def do_submit_result(
         )
         task.status, task.closed_at, task.closed_by = TaskStatus.DONE, now, acting_user
         task.save(update_fields=["status", "closed_at", "closed_by"])
-        refresh_persons([task.person_id])
+        # the person's archive row is rebuilt by the refresh job, not in the phone's request
+        transaction.on_commit(enqueue_refresh)
         record_event(
             EventType.CHANGE,
             actor=acting_user,

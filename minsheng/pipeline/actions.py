@@ -35,10 +35,13 @@ def do_refresh_archive(*, acting_user, as_of: date | None = None, job: str = "")
         n, touched = archive.refresh_batches(pending, as_of=as_of, split=split)
         recompute_tags(touched)
         figures.refresh(touched)
+        # stale rows: a department's rows about someone dead (not its death reports, not
+        # what grid workers collected)
+        departments = {s.name for s in registry.sources()} - registry.DEATH_SOURCES
         stale = {
             batch_id: archive.stale_rows(source, batch_id)
             for batch_id, source in pending
-            if source not in registry.DEATH_SOURCES
+            if source in departments
         }
         mark_archived([b for b, _s in pending], stale=stale, refreshed=n)
         record_event(

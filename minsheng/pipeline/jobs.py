@@ -25,7 +25,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django_tasks import TaskContext, TaskResult, task
+from django_tasks import TaskContext, TaskResult, TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from minsheng.accounts.models import User
 from minsheng.screening import tags
@@ -129,6 +130,18 @@ def recompute_portrait_tags(person_ids: list[int] | None = None) -> dict[str, in
     """Recompute the portrait tags of these persons (everyone if None); returns tag code →
     number of those persons holding it."""
     return tags.recompute_tags(person_ids)
+
+
+def enqueue_refresh() -> TaskResult | None:
+    """Queue an archive refresh unless one is waiting already (it will take up every loaded
+    batch not yet archived, whoever loaded it): a burst of grid results makes one job."""
+    with transaction.atomic():
+        waiting = DBTaskResult.objects.filter(
+            task_path=refresh_archive.module_path, status=TaskResultStatus.READY
+        ).exists()
+        if waiting:
+            return None
+        return refresh_archive.enqueue()
 
 
 def enqueue_import(

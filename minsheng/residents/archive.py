@@ -1226,6 +1226,9 @@ def refresh(person_ids: list[int], *, as_of: date | None = None) -> int:
     return n
 
 
+BATCHES_PER_SELECT = 500
+
+
 def refresh_batches(
     batches: list[tuple[int, str]], *, as_of: date | None = None, split: bool = False
 ) -> tuple[int, list[int] | None]:
@@ -1233,11 +1236,21 @@ def refresh_batches(
     Returns the number of rows rebuilt and the persons rebuilt (None: everyone). `split`:
     a full rebuild may use a helper process (`ready_to_split` said so before the
     transaction began)."""
-    unions = " UNION ".join(
-        f"SELECT person_id FROM {FACT_MODELS[source]._meta.db_table} WHERE batch_id = %s"
-        for _batch, source in batches
-    )
-    params = [batch for batch, _source in batches]
+    # one SELECT per source and chunk of batches (grid collection makes a batch per result:
+    # thousands of them between two refreshes)
+    by_source: dict[str, list[int]] = {}
+    for batch, source in batches:
+        by_source.setdefault(source, []).append(batch)
+    selects, params = [], []
+    for source, ids in sorted(by_source.items()):
+        for i in range(0, len(ids), BATCHES_PER_SELECT):
+            chunk = ids[i : i + BATCHES_PER_SELECT]
+            selects.append(
+                f"SELECT person_id FROM {FACT_MODELS[source]._meta.db_table} "
+                f"WHERE batch_id IN ({', '.join(['%s'] * len(chunk))})"
+            )
+            params += chunk
+    unions = " UNION ".join(selects)
     with connection.cursor() as cursor:
         _fill_touched(cursor, unions, params)
         cursor.execute(f"SELECT COUNT(*) FROM {TOUCHED}")

@@ -201,9 +201,14 @@ def do_fail_batch(batch: Batch, error: str, *, acting_user, read: dict | None = 
 def mark_archived(batch_ids: list[int], *, stale: dict[int, int], refreshed: int) -> None:
     """The archive rows of these batches' persons have been rebuilt (called inside the
     refresh's transaction, whose audit event covers it)."""
-    for batch_id in batch_ids:
+    for batch_id, rows in stale.items():
         Batch.objects.filter(pk=batch_id).update(
-            archived=True, stale_rows=stale.get(batch_id, 0), residents_refreshed=refreshed
+            archived=True, stale_rows=rows, residents_refreshed=refreshed
+        )
+    rest = [b for b in batch_ids if b not in stale]
+    for i in range(0, len(rest), 500):
+        Batch.objects.filter(pk__in=rest[i : i + 500]).update(
+            archived=True, stale_rows=0, residents_refreshed=refreshed
         )
 
 

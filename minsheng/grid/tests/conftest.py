@@ -82,3 +82,10 @@ def residents(crypto, staffed):
     }
     refresh_persons([p.pk for p in people.values()])
     return people
+
+
+def archive_pending() -> int:
+    """What the archive refresh job queued by a result does (`pipeline.jobs.refresh_archive`)."""
+    from minsheng.pipeline.actions import do_refresh_archive
+
+    return do_refresh_archive(acting_user=None)

@@ -9,6 +9,7 @@ from minsheng.screening import catalog, engine
 from ..actions import do_create_task, do_submit_result
 from ..forms import FORMS
 from ..models import GridTask, TaskKind
+from .conftest import archive_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ def report(cast, person, kind, data):
     form = FORMS[kind](data)
     assert form.is_valid(), form.errors
     do_submit_result(task, key=uuid.uuid4(), form=form, acting_user=cast["grid_worker"])
+    archive_pending()
 
 
 def test_it_fills_the_willing_to_insure_list(cast, residents):

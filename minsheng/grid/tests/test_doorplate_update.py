@@ -12,6 +12,7 @@ from minsheng.residents.models import Resident
 from minsheng.sources.models import fact_model
 
 from ..models import GridTask, TaskKind, TaskResult
+from .conftest import archive_pending
 from .doorplate_world import house_world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,7 @@ def test_it_records_the_update_as_a_grid_collected_fact_with_provenance(client, 
     fact = fact_model("grid_collect").objects.get(batch_id=result.batch_id, row=result.row)
     assert (fact.person_id, fact.task_id, fact.worker) == (chen.pk, task.pk, "grid_worker")
     assert fact.lives_alone_code == "1"
+    archive_pending()
     archived = Resident.objects.get(pk=chen.pk)
     assert archived.residence_lives_alone is True
     assert archived.identity_phone_hash == fact.phone_hash

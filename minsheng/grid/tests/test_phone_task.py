@@ -13,6 +13,7 @@ from minsheng.sources.models import fact_model
 
 from ..actions import do_cancel_task, do_create_task
 from ..models import GridTask, TaskKind, TaskResult
+from .conftest import archive_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +143,7 @@ def test_it_answers_the_phone_s_script_in_json_the_same_way_for_a_retry(
     assert first.json()["url"] == url(task)
     assert TaskResult.objects.count() == 1
     assert fact_model("grid_collect").objects.count() == 1
+    archive_pending()
     assert Resident.objects.get(pk=residents["wang"].pk).insurance_willingness == "2"
 
 
@@ -175,6 +177,7 @@ def test_it_refuses_a_done_task_a_second_result(client, login, cast, residents):
         as_json.status_code == 409 and as_json.json()["message"] == "此任务已有结果，不能再次提交。"
     )
     assert TaskResult.objects.count() == 1
+    archive_pending()
     assert Resident.objects.get(pk=residents["wang"].pk).insurance_willingness == "2"
 
 

@@ -14,6 +14,7 @@ from minsheng.sources.models import fact_model
 from ..actions import AlreadyDone, do_create_task, do_submit_result
 from ..forms import FORMS
 from ..models import GridTask, TaskKind, TaskResult
+from .conftest import archive_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,7 @@ def test_it_lands_in_the_archive_with_its_provenance(cast, residents):
         acting_user=cast["grid_worker"],
     )
     assert created
+    assert archive_pending() == 1
     r = Resident.objects.get(pk=residents["wang"].pk)
     assert r.insurance_willingness == "1" and r.insurance_income_band == "100"
     assert r.residence_last_collected_date == timezone.localdate()
@@ -77,6 +79,7 @@ def test_it_keeps_one_result_for_one_key(cast, residents):
             form=form(TaskKind.TRAINING, data),
             acting_user=cast["grid_worker"],
         )
+    archive_pending()
     assert Resident.objects.get(pk=residents["wang"].pk).education_training_willingness == "1"
 
 
@@ -115,6 +118,7 @@ def test_it_certifies_with_a_photo_and_a_signature(cast, residents):
     )
     result, _ = do_submit_result(task, key=uuid.uuid4(), form=f, acting_user=cast["grid_worker"])
     assert bytes(result.photo) == JPEG and bytes(result.signature) == PNG
+    archive_pending()
     r = Resident.objects.get(pk=residents["wang"].pk)
     assert r.benefits_last_certification_date == seen
     assert r.benefits_certification_method == "4"
@@ -146,6 +150,7 @@ def test_it_reports_a_death_without_marking_anyone_dead(cast, residents):
         ),
         acting_user=cast["grid_worker"],
     )
+    archive_pending()
     r = Resident.objects.get(pk=residents["zhao"].pk)
     assert r.identity_death_date == died
     assert r.identity_survival_status == "3"  # 疑似死亡待核实, for the benefits work to verify
@@ -162,6 +167,7 @@ def test_it_updates_phone_and_living_alone_and_keeps_the_rest(cast, residents):
         ),
         acting_user=cast["grid_worker"],
     )
+    archive_pending()
     r = Resident.objects.get(pk=residents["wang"].pk)
     assert r.residence_lives_alone is True and r.identity_marital_status == "30"
     from minsheng import keys
@@ -175,6 +181,7 @@ def test_it_updates_phone_and_living_alone_and_keeps_the_rest(cast, residents):
         form=form(TaskKind.INSURANCE, {"insurance_willingness": "2"}),
         acting_user=cast["grid_worker"],
     )
+    archive_pending()
     r.refresh_from_db()
     assert r.residence_lives_alone is True and r.insurance_willingness == "2"
 
@@ -204,3 +211,27 @@ def test_it_refuses_a_death_in_the_future():
         {"death_date": tomorrow.isoformat(), "death_place": "家中", "death_evidence": "family"}
     )
     assert not f.is_valid() and "death_date" in f.errors
+
+
+def test_it_queues_one_archive_refresh_for_a_burst_of_results(
+    cast, residents, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from minsheng.pipeline.jobs import refresh_archive
+
+    for name in ("wang", "zhao"):
+        task = task_for(cast, residents[name], TaskKind.VERIFY)
+        with django_capture_on_commit_callbacks(execute=True):
+            do_submit_result(
+                task,
+                key=uuid.uuid4(),
+                form=form(TaskKind.VERIFY, {"outcome": "confirmed", "note": "属实"}),
+                acting_user=cast["grid_worker"],
+            )
+    jobs = DBTaskResult.objects.filter(task_path=refresh_archive.module_path)
+    assert jobs.count() == 1 and jobs.get().status == "READY"
+    # the archive has not yet seen the visits; the refresh takes up both batches
+    assert Resident.objects.get(pk=residents["wang"].pk).residence_last_collected_date is None
+    assert archive_pending() == 2
+    assert Resident.objects.get(pk=residents["wang"].pk).residence_last_collected_date
