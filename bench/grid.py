@@ -277,6 +277,21 @@ def _gunicorn(port: int, workers: int, env: dict) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+def _archived_within(limit: int) -> float:
+    """Seconds until no 网格采集 batch waits for the archive refresh (at most `limit`)."""
+    from django.db import connection
+
+    from minsheng.sources.models import Batch
+
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if not Batch.objects.filter(source="grid_collect", archived=False).exists():
+            break
+        time.sleep(1)
+    connection.close()
+    return time.monotonic() - start
+
+
 def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -362,6 +377,15 @@ def main() -> int:
     }
     env.pop("MINSHENG_DEBUG", None)
     server = _gunicorn(port, a.workers, env)
+    # the job worker beside it, as in production: results queue the archive refresh
+    worker = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "minsheng"), "worker", "--interval", "1"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         print(
             f"  gunicorn: {a.workers} workers on 127.0.0.1:{port}; locust: -u {USERS} "
@@ -371,8 +395,10 @@ def main() -> int:
         connection.close()
         api = _locust("GridWorker", port, a.run_time, BENCH / "grid-api", env)
         bare = _locust("Bare", port, a.run_time, BENCH / "grid-bare", env)
+        lag = _archived_within(a.run_time)
     finally:
         _stop(server)
+        _stop(worker)
     for r in api:
         print(
             f"  {r['Name']:<36} n={int(r['Request Count']):>7,} fail={r['Failure Count']:>4} "
@@ -389,6 +415,7 @@ def main() -> int:
         f"counted); {created:,} tasks dispatched"
     )
     print(f"  bare: p95={bare_agg['95%']} ms, errors={bare_agg['Failure Count']}")
+    print(f"  archive: every result archived {lag:.0f} s after the bare run (the job worker)")
     print(
         f"dispatch_s={dispatch_s:.1f} api_p95_ms={float(agg['95%']):.0f} "
         f"api_errors={int(agg['Failure Count'])} api_rps={float(agg['Requests/s']):.1f} "

@@ -251,3 +251,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("MINSHENG_LOG_LEVEL", "WARNING")},
 }
+
+# Grid work. The smart doorplates' QR codes point at DOORPLATE_BASE_URL, the platform's
+# address residents can reach (not the intranet host a clerk prints from); the public page
+# answers each client at most DOORPLATE_RATE_LIMIT times in DOORPLATE_RATE_WINDOW seconds
+# (counted in the default cache: give several server processes a shared one).
+DOORPLATE_BASE_URL = os.environ.get("MINSHENG_DOORPLATE_BASE_URL", "")
+DOORPLATE_RATE_LIMIT = int(os.environ.get("MINSHENG_DOORPLATE_RATE_LIMIT", "30"))
+DOORPLATE_RATE_WINDOW = int(os.environ.get("MINSHENG_DOORPLATE_RATE_WINDOW", "60"))

@@ -30,6 +30,9 @@ def navigation(request):
                 items.append((_("Data conflicts"), reverse("residents:conflicts")))
                 items.append((_("Grid tasks"), reverse("grid:tasks")))
                 items.append((_("Grid staffing"), reverse("grid:posts")))
+                if user.role in CLERKS:
+                    items.append((_("Doorplate labels"), reverse("grid:doorplate_sheets")))
+                    items.append((_("Grid workers' devices"), reverse("grid:devices")))
         if user.is_city_staff:
             items.append((_("Data quality"), reverse("sources:quality")))
             items.append((_("Import"), reverse("sources:upload")))
@@ -37,4 +40,14 @@ def navigation(request):
         if user.role != Role.GRID_WORKER:  # counts only: the supervision centre's main page
             items.append((_("Grid supervision"), reverse("grid:supervision")))
         items.append((_("Data dictionary"), reverse("residents:dictionary")))
-    return {"nav": items}
+    # the grid pages fold into one menu (the header must fit a 1280 px screen)
+    grid = [(label, url) for label, url in items if url.startswith(GRID_PREFIX)]
+    return {
+        "nav": items,
+        "nav_main": [i for i in items if i not in grid],
+        "nav_grid": grid,
+    }
+
+
+GRID_PREFIX = "/grid/"
+CLERKS = frozenset({Role.DISTRICT_CLERK, Role.STREET_CLERK, Role.COMMUNITY_CLERK})

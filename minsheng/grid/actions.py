@@ -14,6 +14,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import partial
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +32,7 @@ from minsheng.geo.models import Area
 from minsheng.lib.sqldialect import boolean
 from minsheng.pipeline.jobs import enqueue_refresh
 from minsheng.screening.models import TargetList, TargetListMember
+from minsheng.sources.bulk import analyze
 from minsheng.sources.models import Batch, BatchStatus, LinkMethod, fact_model
 
 from .forms import TaskForm
@@ -259,6 +261,9 @@ def _check_cover(post: GridPost, cover: User) -> None:
 
 DISPATCHERS = CLERKS | CITY_STAFF
 DEFAULT_DUE_DAYS = 14
+# results wait this long for the archive refresh, which takes up all that came meanwhile
+REFRESH_DELAY = timedelta(seconds=10)
+ANALYZE_AFTER = 1000  # tasks created at once: refresh the table's statistics
 REMIND_DAYS = 2  # a task due within this many days is reminded once
 
 
@@ -384,6 +389,9 @@ def dispatch_sql(
         created = max(cursor.rowcount, 0)
         cursor.execute(flags, [stamp, user.pk])
         via_cover, unheld = cursor.fetchone()
+    if created >= ANALYZE_AFTER:
+        # a worker's list must be planned for the tasks now there (by grid), not for none
+        analyze(t)
     return Dispatched(
         asked=asked,
         created=created,
@@ -597,7 +605,7 @@ def do_submit_result(
         task.status, task.closed_at, task.closed_by = TaskStatus.DONE, now, acting_user
         task.save(update_fields=["status", "closed_at", "closed_by"])
         # the person's archive row is rebuilt by the refresh job, not in the phone's request
-        transaction.on_commit(enqueue_refresh)
+        transaction.on_commit(partial(enqueue_refresh, REFRESH_DELAY))
         record_event(
             EventType.CHANGE,
             actor=acting_user,

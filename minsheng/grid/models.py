@@ -106,7 +106,10 @@ class GridTaskQuerySet(ScopedQuerySet):
     def held_by(self, user) -> GridTaskQuerySet:
         """The tasks a grid worker does: those handed to them, and those of the grids they
         hold (their own and the vacant ones they cover) not handed to someone else."""
-        grids = GridPost.objects.held_by(user).values("grid__code")
+        # the codes first (a worker holds one grid, or a few): a literal list lets the
+        # database use the grid index and the assignee index together, where a sub-select
+        # made it read every task (18 ms a query with 50,000 open tasks)
+        grids = list(GridPost.objects.held_by(user).values_list("grid__code", flat=True))
         return self.filter(Q(assignee=user) | Q(assignee__isnull=True, grid_code__in=grids))
 
 

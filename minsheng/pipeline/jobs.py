@@ -18,12 +18,12 @@ see `worker.py`), so each is safe to repeat:
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import TaskContext, TaskResult, TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
@@ -132,16 +132,17 @@ def recompute_portrait_tags(person_ids: list[int] | None = None) -> dict[str, in
     return tags.recompute_tags(person_ids)
 
 
-def enqueue_refresh() -> TaskResult | None:
-    """Queue an archive refresh unless one is waiting already (it will take up every loaded
-    batch not yet archived, whoever loaded it): a burst of grid results makes one job."""
+def enqueue_refresh(delay: timedelta = timedelta(0)) -> TaskResult | None:
+    """Queue an archive refresh `delay` from now unless one is waiting already (it will take
+    up every loaded batch not yet archived, whoever loaded it): the results of a busy
+    minute make one job every `delay`, not one each."""
     with transaction.atomic():
         waiting = DBTaskResult.objects.filter(
             task_path=refresh_archive.module_path, status=TaskResultStatus.READY
         ).exists()
         if waiting:
             return None
-        return refresh_archive.enqueue()
+        return refresh_archive.using(run_after=timezone.now() + delay).enqueue()
 
 
 def enqueue_import(
