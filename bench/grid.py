@@ -307,7 +307,7 @@ def _locust(user_class: str, port: int, run_time: int, prefix: Path, env: dict) 
     subprocess.run(
         [str(ROOT / ".venv" / "bin" / "locust"), "-f", str(ROOT / "bench" / "grid_locust.py")]
         + ["--headless", "-u", str(USERS), "-r", str(SPAWN_RATE)]
-        + ["--run-time", f"{run_time}s", "--stop-timeout", "10"]
+        + ["--run-time", f"{run_time}s", "--stop-timeout", "10", "--reset-stats"]
         + ["--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary"]
         + ["--loglevel", "WARNING", user_class],
         cwd=ROOT,
@@ -334,6 +334,11 @@ def main() -> int:
         "--wait", type=float, default=0.0, help="a simulated worker's pause after each call (s)"
     )
     p.add_argument("--run-time", type=int, default=60, help="seconds of each locust run")
+    p.add_argument(
+        "--no-job-worker",
+        action="store_true",
+        help="without the job worker (the archive refresh of the results waits)",
+    )
     a = p.parse_args()
 
     BENCH.mkdir(parents=True, exist_ok=True)
@@ -378,13 +383,17 @@ def main() -> int:
     env.pop("MINSHENG_DEBUG", None)
     server = _gunicorn(port, a.workers, env)
     # the job worker beside it, as in production: results queue the archive refresh
-    worker = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "minsheng"), "worker", "--interval", "1"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    worker = (
+        None
+        if a.no_job_worker
+        else subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "minsheng"), "worker", "--interval", "1"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     )
     try:
         print(
@@ -398,7 +407,8 @@ def main() -> int:
         lag = _archived_within(a.run_time)
     finally:
         _stop(server)
-        _stop(worker)
+        if worker is not None:
+            _stop(worker)
     for r in api:
         print(
             f"  {r['Name']:<36} n={int(r['Request Count']):>7,} fail={r['Failure Count']:>4} "

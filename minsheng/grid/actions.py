@@ -262,7 +262,7 @@ def _check_cover(post: GridPost, cover: User) -> None:
 DISPATCHERS = CLERKS | CITY_STAFF
 DEFAULT_DUE_DAYS = 14
 # results wait this long for the archive refresh, which takes up all that came meanwhile
-REFRESH_DELAY = timedelta(seconds=10)
+REFRESH_DELAY = timedelta(seconds=30)
 ANALYZE_AFTER = 1000  # tasks created at once: refresh the table's statistics
 REMIND_DAYS = 2  # a task due within this many days is reminded once
 
