@@ -331,7 +331,7 @@ def main() -> int:
     p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     p.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     p.add_argument(
-        "--wait", type=float, default=0.0, help="a simulated worker's pause after each call (s)"
+        "--wait", type=float, default=5.0, help="a simulated worker's pause after each call (s)"
     )
     p.add_argument("--run-time", type=int, default=60, help="seconds of each locust run")
     p.add_argument(
