@@ -42,6 +42,8 @@ def navigation(request):
         items.append((_("Data dictionary"), reverse("residents:dictionary")))
     # the grid pages fold into one menu (the header must fit a 1280 px screen)
     grid = [(label, url) for label, url in items if url.startswith(GRID_PREFIX)]
+    if len(grid) < 2:
+        grid = []
     return {
         "nav": items,
         "nav_main": [i for i in items if i not in grid],

@@ -19,11 +19,9 @@ personal data, but each export is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.db.models import Count
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
 from minsheng.accounts.roles import Role
 from minsheng.audit.actions import deny, record_event
@@ -34,6 +32,7 @@ from minsheng.residents.models import Resident, field_name
 from minsheng.residents.plain import Plain
 
 from ..actions import CLERKS
+from ..cards import CardLine, shown
 from ..forms import CARD_ITEMS
 from ..models import GridPost, TaskKind
 
@@ -109,31 +108,6 @@ def house_residents(house: House, grids: list[str]):
     )
 
 
-def _shown(item: dictionary.Item, value) -> str | None:
-    """A value as a grid worker reads it: masked per the dictionary when sensitive (they
-    may never reveal), otherwise formatted as the archive's profile shows it."""
-    if value is None or value == "":
-        return None
-    if item.sensitive:
-        return str(item.mask(value))
-    if item.type == "code":
-        return item.label(value) or str(value)
-    if item.type == "boolean" and isinstance(value, bool):
-        return str(_("Yes") if value else _("No"))
-    if item.type == "date" and isinstance(value, date):
-        return value.isoformat()
-    if item.unit:
-        return f"{value} {item.unit}"
-    return str(value)
-
-
-@dataclass
-class CardLine:
-    code: str
-    label: str
-    value: str | None
-
-
 @dataclass
 class ResidentCard:
     person_id: int
@@ -155,7 +129,7 @@ def resident_cards(residents) -> list[ResidentCard]:
             if item.encrypted:
                 value = plain(value)
             lines.append(
-                CardLine(item.code, item.name_en if english else item.name_zh, _shown(item, value))
+                CardLine(item.code, item.name_en if english else item.name_zh, shown(item, value))
             )
         status = r.identity_survival_status
         cards.append(
@@ -163,7 +137,7 @@ def resident_cards(residents) -> list[ResidentCard]:
                 person_id=r.person_id,
                 lines=lines,
                 alive=status in ALIVE,
-                survival=_shown(survival, status),
+                survival=shown(survival, status),
             )
         )
     return cards

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
 from minsheng.accounts.roles import Role
 from minsheng.audit.actions import deny
@@ -27,6 +26,7 @@ from minsheng.residents.models import Resident, field_name
 from minsheng.residents.plain import Plain
 
 from ..actions import REMIND_DAYS
+from ..cards import CardLine, shown
 from ..forms import CARD_ITEMS
 from ..models import GridTask, TaskStatus
 
@@ -104,31 +104,6 @@ def held_tasks(request, status: str, *, today: date | None = None) -> dict:
     }
 
 
-@dataclass
-class CardLine:
-    code: str
-    label: str
-    value: str | None
-
-
-def _shown(item: dictionary.Item, value) -> str | None:
-    """A value as a grid worker reads it: masked per the dictionary when sensitive (they
-    may never reveal), otherwise formatted as the archive's profile shows it."""
-    if value is None or value == "":
-        return None
-    if item.sensitive:
-        return str(item.mask(value))
-    if item.type == "code":
-        return item.label(value) or str(value)
-    if item.type == "boolean" and isinstance(value, bool):
-        return str(_("Yes") if value else _("No"))
-    if item.type == "date" and isinstance(value, date):
-        return value.isoformat()
-    if item.unit:
-        return f"{value} {item.unit}"
-    return str(value)
-
-
 def resident_card(task: GridTask) -> list[CardLine]:
     """The resident card of a task the user holds (from `access_task`): name, sex, age and
     address, and the items its kind needs (`forms.CARD_ITEMS`), masked."""
@@ -147,7 +122,7 @@ def resident_card(task: GridTask) -> list[CardLine]:
             CardLine(
                 code=item.code,
                 label=item.name_en if english else item.name_zh,
-                value=_shown(item, value),
+                value=shown(item, value),
             )
         )
     return lines
