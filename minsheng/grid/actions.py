@@ -29,8 +29,8 @@ from minsheng.audit.actions import record_event
 from minsheng.audit.models import EventType
 from minsheng.catalogue import registry
 from minsheng.geo.models import Area
-from minsheng.lib.sqldialect import boolean
 from minsheng.pipeline.jobs import enqueue_refresh
+from minsheng.residents.archive import false, true
 from minsheng.screening.models import TargetList, TargetListMember
 from minsheng.sources.bulk import analyze
 from minsheng.sources.models import Batch, BatchStatus, LinkMethod, fact_model
@@ -280,14 +280,6 @@ class Dispatched(NamedTuple):
 
     def as_dict(self) -> dict[str, int]:
         return self._asdict()
-
-
-def true() -> str:
-    return boolean(True, connection.vendor == "postgresql")
-
-
-def false() -> str:
-    return boolean(False, connection.vendor == "postgresql")
 
 
 def dispatched_message(done) -> str:
