@@ -17,6 +17,13 @@ insurance-willingness task each, routed to the holder of each resident's grid.
 Before the load, ten rounds of list → task → result made one at a time in this process
 (the test client, no gunicorn) give each call's median cost to the server without
 contention ("one call at a time").
+The job worker runs beside gunicorn, as in production (its log: var/bench/grid-worker.log),
+and archives the results every 30 s; its first refresh also moves the archive's date to
+today, so the screening figures are recomputed for the new date (10 s at full scale on
+PostgreSQL), as on a morning's first refresh. gunicorn imports the project before it forks
+its workers (--preload), and each simulated worker makes its first call at a random moment
+within its first pause (phones opening the app through the morning, not 200 in four
+seconds).
 
 Then gunicorn (--workers, default 2 × cores + 1) serves the project on a loopback port
 against that database, and locust (bench/grid_locust.py; headless, -u 200 -r 50, 60 s)
@@ -258,7 +265,9 @@ def _gunicorn(port: int, workers: int, env: dict) -> subprocess.Popen:
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "minsheng.wsgi:application"]
         + ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-        + ["--backlog", "2048", "--timeout", "120", "--log-level", "warning"],
+        # (--preload: the application is imported once, before the workers fork, so no
+        # worker answers its first calls while still importing it)
+        + ["--backlog", "2048", "--timeout", "120", "--log-level", "warning", "--preload"],
         cwd=ROOT,
         env=env,
         start_new_session=True,
@@ -391,8 +400,8 @@ def main() -> int:
             cwd=ROOT,
             env=env,
             start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=(BENCH / "grid-worker.log").open("w"),
+            stderr=subprocess.STDOUT,
         )
     )
     try:

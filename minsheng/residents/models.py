@@ -106,6 +106,8 @@ Resident = type(
                 # LIKE-pattern index on PostgreSQL that equality lookups never use).
                 "indexes": [
                     models.Index(fields=["hukou_household_number"], name="resident_household"),
+                    # the archive's date (`MAX(as_of)`) from the index's end, not a scan
+                    models.Index(fields=["as_of"], name="resident_as_of"),
                     *[
                         models.Index(fields=[f], name=f"resident_{f}")
                         for f in ("district_code", "town_code", "community_code", "grid_code")
