@@ -220,3 +220,353 @@ class GridTaskRequest(AreaCodes):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.person_id}"
+
+
+# -- the benefit roll ------------------------------------------------------------------
+#
+# Months are stored as one integer, year × 12 + month − 1 (`lib.benefit_rules.month_index`):
+# "the months after the month of death" is then `month > death_month` in SQL on both
+# databases, and a range of months is two integers.
+
+
+class BenefitKind(models.TextChoices):
+    EMPLOYEE_PENSION = "employee_pension", _("Employee basic pension")
+    RESIDENT_PENSION = "resident_pension", _("Urban-rural resident pension")
+    UNEMPLOYMENT = "unemployment", _("Unemployment insurance benefit")
+    SUBSIDY = "subsidy", _("Employment subsidy")
+
+
+# the benefits whose recipients certify once a year that they are alive
+CERTIFIED_KINDS = (BenefitKind.EMPLOYEE_PENSION, BenefitKind.RESIDENT_PENSION)
+
+
+class BenefitStatus(models.TextChoices):
+    PAYING = "paying", _("Paying")
+    SUSPENDED = "suspended", _("Suspended")
+    STOPPED = "stopped", _("Stopped")
+    ENDED = "ended", _("Ended")
+
+
+class Benefit(AreaCodes):
+    """One entitlement of one person on the roll: what is paid a month, from which month to
+    which, and whether it is paid now. `paid_through` is the last month paid (by the
+    pension system before the roll took over, then by the payment runs)."""
+
+    person = models.ForeignKey("sources.Person", models.PROTECT, related_name="+")
+    kind = models.CharField(_("benefit"), max_length=20, choices=BenefitKind.choices)
+    # what tells two benefits of one kind apart: a pension's type, a subsidy's policy and
+    # period; "" for an unemployment benefit
+    reference = models.CharField(max_length=80, blank=True)
+    monthly_amount = models.DecimalField(_("monthly amount"), max_digits=12, decimal_places=2)
+    start_month = models.IntegerField(_("first month"))
+    end_month = models.IntegerField(_("last month"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=BenefitStatus.choices, default=BenefitStatus.PAYING
+    )
+    paid_through = models.IntegerField(null=True, blank=True)
+    certified_on = models.DateField(_("last certified"), null=True, blank=True)
+    # the first month not paid: because the certification was overdue, or after a stop
+    suspended_from = models.IntegerField(null=True, blank=True)
+    stopped_from = models.IntegerField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=32, blank=True)
+    source = models.CharField(max_length=32)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "kind", "reference"], name="benefit_once"),
+            models.CheckConstraint(
+                condition=Q(monthly_amount__gte=0), name="benefit_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_month__isnull=True) | Q(end_month__gte=F("start_month")),
+                name="benefit_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "kind"], name="benefit_status"),
+            *[
+                models.Index(fields=[f], name=f"benefit_{f}")
+                for f in ("district_code", "town_code", "community_code", "grid_code")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.person_id}"
+
+
+class PayrollRun(models.Model):
+    """The payment run of one month: at most one per month (a second start of the same
+    month finds it and pays no one twice)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    month = models.IntegerField(_("month"), unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    recipients = models.IntegerField(_("recipients"), default=0)
+    payments = models.IntegerField(_("payments"), default=0)
+    total = models.DecimalField(_("total"), max_digits=16, decimal_places=2, default=0)
+    suspended = models.IntegerField(_("suspended this month"), default=0)
+    # totals by benefit and district: [{kind, district_code, payments, total}]
+    totals = models.JSONField(default=list)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"payroll {self.month}"
+
+
+class PaymentKind(models.TextChoices):
+    OPENING = "opening", _("Paid before the roll")
+    REGULAR = "regular", _("Monthly payment")
+    BACK_PAY = "back_pay", _("Back pay")
+
+
+class Payment(AreaCodes):
+    """A payment line: `monthly_amount` for each month from `first_month` to `last_month`.
+    A run's lines are one month each; the opening line of a pension covers the months the
+    pension system paid before the roll took over (its export's first and last months)."""
+
+    benefit = models.ForeignKey(Benefit, models.PROTECT, related_name="payments")
+    person = models.ForeignKey("sources.Person", models.PROTECT, related_name="+")
+    run = models.ForeignKey(PayrollRun, models.PROTECT, null=True, blank=True, related_name="lines")
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices)
+    first_month = models.IntegerField()
+    last_month = models.IntegerField()
+    monthly_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # a month is paid once, and back paid once
+            models.UniqueConstraint(fields=["benefit", "kind", "first_month"], name="payment_once"),
+            models.CheckConstraint(
+                condition=Q(last_month__gte=F("first_month")), name="payment_months_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["run"], name="payment_run")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.benefit_id}:{self.first_month}-{self.last_month}"
+
+
+class CertificationMethod(models.TextChoices):
+    SILENT = "silent", _("Data comparison")
+    SELF = "self", _("Self-service")
+    GRID = "grid", _("Door to door")
+    WINDOW = "window", _("At a window")
+
+
+class Certification(AreaCodes):
+    """A survival certification (待遇资格认证) of a recipient, with what proved it."""
+
+    person = models.ForeignKey("sources.Person", models.PROTECT, related_name="+")
+    certified_on = models.DateField(_("certified on"))
+    method = models.CharField(_("method"), max_length=8, choices=CertificationMethod.choices)
+    # silent: {source, date, what}; grid: {task}; window/self: {note}
+    evidence = models.JSONField(default=dict)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "certified_on", "method"], name="certification_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method}:{self.person_id}:{self.certified_on}"
+
+
+class DeathCaseStatus(models.TextChoices):
+    OPEN = "open", _("To verify")
+    PROPOSED = "proposed", _("Confirmed, awaiting approval")
+    CONFIRMED = "confirmed", _("Death confirmed")
+    DISMISSED = "dismissed", _("Not dead")
+    REVERTED = "reverted", _("Reverted")
+
+
+# the cases that stand: a person has at most one
+LIVE_CASES = (DeathCaseStatus.OPEN, DeathCaseStatus.PROPOSED, DeathCaseStatus.CONFIRMED)
+
+
+class DeathCase(AreaCodes):
+    """The verification of a reported death. Signals from independent sources gather on
+    it; a confirmation (two sources, or a clerk's documented check) is proposed by one
+    person and approved by another, and only then are the benefits stopped."""
+
+    person = models.ForeignKey("sources.Person", models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeathCaseStatus.choices, default=DeathCaseStatus.OPEN
+    )
+    death_date = models.DateField(_("date of death"), null=True, blank=True)
+    check_note = models.CharField(_("documented check"), max_length=500, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=500, blank=True)
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status__in=[s.value for s in LIVE_CASES]),
+                name="death_case_live_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("proposed_by")),
+                name="death_case_two_people",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="death_case_status")]
+
+    def __str__(self) -> str:
+        return f"death case {self.pk}:{self.person_id}"
+
+
+class DeathSignal(AreaCodes):
+    """One report that a person died, from one source; `reference` names the report (a
+    batch and row, a list, a task) so that the same report read twice is one signal."""
+
+    class Source(models.TextChoices):
+        GONGAN = "gongan_death", _("Public security cancellation")
+        HEALTH = "wj_death", _("Medical death certificate")
+        FUNERAL = "mz_funeral", _("Funeral record")
+        GRID = "grid_collect", _("Grid worker's report")
+        SCREENING = "screening", _("Suspected-dead list")
+
+    person = models.ForeignKey("sources.Person", models.PROTECT, related_name="+")
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    death_date = models.DateField(_("date of death"), null=True, blank=True)
+    reference = models.CharField(max_length=64)
+    case = models.ForeignKey(DeathCase, models.PROTECT, related_name="signals")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "source", "reference"], name="death_signal_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.person_id}"
+
+
+class DecisionKind(models.TextChoices):
+    STOP = "stop", _("Stop")
+    RESUME = "resume", _("Resume")
+    WRITE_OFF = "write_off", _("Write off")
+    REVERT = "revert", _("Revert a death")
+
+
+class Decision(models.Model):
+    """A step that needs two people (maker and checker): one proposes, another approves,
+    and only the approval acts. The database refuses an approver who proposed."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("decision"), max_length=10, choices=DecisionKind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    benefit = models.ForeignKey(
+        Benefit, models.PROTECT, null=True, blank=True, related_name="decisions"
+    )
+    case = models.ForeignKey(
+        DeathCase, models.PROTECT, null=True, blank=True, related_name="decisions"
+    )
+    recovery = models.ForeignKey(
+        "Recovery", models.PROTECT, null=True, blank=True, related_name="decisions"
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("proposed_by")),
+                name="decision_two_people",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.pk}"
+
+
+class RecoveryStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    INSTALMENTS = "instalments", _("Paying back in instalments")
+    CLOSED = "closed", _("Recovered")
+    WRITTEN_OFF = "written_off", _("Written off")
+
+
+class Recovery(AreaCodes):
+    """What a benefit paid for months after its recipient's death, to be recovered from the
+    family: the amount due, what has come back, and how the case ended."""
+
+    person = models.ForeignKey("sources.Person", models.PROTECT, related_name="+")
+    case = models.ForeignKey(DeathCase, models.PROTECT, related_name="recoveries")
+    benefit = models.ForeignKey(Benefit, models.PROTECT, related_name="recoveries")
+    months = models.IntegerField(_("months overpaid"))
+    amount_due = models.DecimalField(_("amount due"), max_digits=14, decimal_places=2)
+    amount_returned = models.DecimalField(
+        _("amount returned"), max_digits=14, decimal_places=2, default=0
+    )
+    instalments = models.IntegerField(_("instalments agreed"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RecoveryStatus.choices, default=RecoveryStatus.OPEN
+    )
+    contact_note = models.CharField(_("family contacted"), max_length=500, blank=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "benefit"], name="recovery_once"),
+            models.CheckConstraint(
+                condition=Q(amount_returned__lte=F("amount_due")),
+                name="recovery_not_above_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery {self.pk}:{self.person_id}"
+
+
+class RecoveryReceipt(models.Model):
+    """Money the family returned (one instalment, or all of it)."""
+
+    recovery = models.ForeignKey(Recovery, models.PROTECT, related_name="receipts")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    received_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_positive")]
+
+    def __str__(self) -> str:
+        return f"receipt {self.amount}:{self.recovery_id}"

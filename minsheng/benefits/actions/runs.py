@@ -20,8 +20,8 @@ from minsheng.audit.models import EventType
 from minsheng.pipeline.signals import grid_tasks_requested
 from minsheng.screening import engine
 
-from . import policies as catalogue
-from .models import (
+from .. import policies as catalogue
+from ..models import (
     BenefitRecord,
     DeliveryKind,
     GridTaskRequest,
