@@ -46,68 +46,18 @@ import csv
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "var" / "bench"
-PG = "postgres://postgres@127.0.0.1:5432/"
-SOURCE_DB, GRID_DB = "minsheng_bench", "minsheng_bench_grid"
+from common import BENCH, ROOT, archive_copy, city_dir
+
 LIST_SIZE = 50_000
 USERS, SPAWN_RATE = 200, 50
-
-
-def _archive(scale: float, seed: int, db: str) -> None:
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "archive.py"), "--scale", str(scale)]
-        + ["--seed", str(seed), "--db", db],
-        check=True,
-    )
-
-
-def _manifest_residents(city: Path) -> int | None:
-    try:
-        return int(json.loads((city / "manifest.json").read_text())["residents"])
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def _database(scale: float, seed: int, db: str) -> str:
-    """A fresh copy of the archive bench/archive.py built (built first when absent)."""
-    city = BENCH / f"city-{scale}-{seed}"
-    if db == "sqlite":
-        source = BENCH / f"archive-{scale}.sqlite3"
-        if not source.exists() or not (city / "manifest.json").exists():
-            _archive(scale, seed, db)
-        with sqlite3.connect(source) as conn:  # the WAL into the file, then copy the file
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        target = BENCH / f"grid-{scale}.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(source, target)
-        return f"sqlite:///{target}"
-    import psycopg
-
-    try:
-        with psycopg.connect(PG + SOURCE_DB) as conn:
-            n = conn.execute("SELECT count(*) FROM residents_resident").fetchone()[0]
-    except psycopg.Error:
-        n = 0
-    # minsheng_bench holds the archive of whichever scale bench/archive.py built last
-    expected = _manifest_residents(city)
-    if not n or expected is None or abs(n - expected) > 0.2 * expected:
-        _archive(scale, seed, db)
-    with psycopg.connect(PG + "postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {GRID_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {GRID_DB} TEMPLATE {SOURCE_DB}")
-    return PG + GRID_DB
 
 
 def _city_staff():
@@ -351,7 +301,7 @@ def main() -> int:
     a = p.parse_args()
 
     BENCH.mkdir(parents=True, exist_ok=True)
-    os.environ["DATABASE_URL"] = _database(a.scale, a.seed, a.db)
+    os.environ["DATABASE_URL"] = archive_copy(a.scale, a.seed, a.db, "grid")
     os.environ.setdefault("MINSHENG_KEY_FILE", str(BENCH / "bench.key"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
     sys.path.insert(0, str(ROOT))
@@ -365,7 +315,7 @@ def main() -> int:
     from minsheng.residents.models import Resident
 
     call_command("migrate", verbosity=0)  # tables added since the archive was built
-    city = BENCH / f"city-{a.scale}-{a.seed}"
+    city = city_dir(a.scale, a.seed)
     print(
         f"scale {a.scale} seed {a.seed} on {a.db}: {Resident.objects.count():,} residents; "
         f"grids: {_staff(city)}"
