@@ -450,6 +450,25 @@ def do_dispatch_list(
     )
 
 
+def do_dispatch_persons(
+    people_sql: str, params: list, *, kind: str, reason: str, ref: str, acting_user
+) -> Dispatched:
+    """A task of `kind` for every person the query selects (one `person_id` column), sent
+    by another app through a signal (the benefit roll's door-to-door certifications)."""
+    _require_dispatch(acting_user)
+    kind = _check_kind(kind)
+    return _dispatch(
+        f"SELECT q.person_id, {_text()} AS reason, {_text()} AS ref FROM ({people_sql}) q",
+        [reason[:500], ref[:64], *params],
+        kind_sql=f"'{kind}'",
+        origin=Origin.ROLL,
+        due=_due(None),
+        priority=Priority.NORMAL,
+        acting_user=acting_user,
+        details={"kind": kind, "ref": ref},
+    )
+
+
 def do_create_task(
     person_id: int,
     *,

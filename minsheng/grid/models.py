@@ -98,6 +98,7 @@ class Origin(models.TextChoices):
     LIST = "list", _("Target list")
     POLICY = "policy", _("Policy run")
     HAND = "hand", _("By hand")
+    ROLL = "roll", _("Benefit roll")
 
 
 class GridTaskQuerySet(ScopedQuerySet):
