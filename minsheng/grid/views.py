@@ -172,8 +172,8 @@ def tasks(request):
         qs.select_related("person", "assignee").order_by("due_date", "priority", "pk"), TASK_PAGE
     ).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    holders = {
-        p.grid.code: p.holder
+    posts = {
+        p.grid.code: p
         for p in GridPost.objects.filter(grid__code__in={t.grid_code for t in page}).select_related(
             "grid", "worker", "cover"
         )
@@ -182,7 +182,8 @@ def tasks(request):
         {
             "task": t,
             "name": mask_name(t.person.name),
-            "holder": t.assignee or holders.get(t.grid_code),
+            "grid": posts[t.grid_code].grid.name if t.grid_code in posts else t.grid_code,
+            "holder": t.assignee or (posts[t.grid_code].holder if t.grid_code in posts else None),
             "overdue": t.overdue_on(today),
             "may_manage": may_manage(request.user, t),
         }

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from minsheng.audit.models import AuditEvent
+from minsheng.geo.models import Area
 
 from ..actions import do_create_task
 from ..models import GridTask, TaskKind
@@ -31,6 +32,11 @@ def test_it_lists_the_tasks_of_the_clerk_s_area_masked(client, login, cast, task
         assert f'data-task="{tasks[name].pk}"' not in html
     assert "王芳" not in html and "王*" in html
     assert "空缺网格" in html  # 孙丽's grid is vacant
+    # each task names its grid (the grid's code on hover)
+    assert (
+        f'title="{tasks["wang"].grid_code}">{Area.objects.get(code=tasks["wang"].grid_code).name}'
+        in html
+    )
     assert AuditEvent.objects.filter(object_type="grid_tasks", event_type="view").exists()
 
 
