@@ -7,5 +7,7 @@ class StyledFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            css = "form-select" if field.widget.input_type == "select" else "form-control"
+            # (a Textarea has no input_type)
+            select = getattr(field.widget, "input_type", "") == "select"
+            css = "form-select" if select else "form-control"
             field.widget.attrs.setdefault("class", css)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,7 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from conftest import QINGQUAN, make_user
 from minsheng.accounts.roles import Role
@@ -198,6 +200,61 @@ INSIDE_PROFILE = (("residents:profile", INSIDE),)
 USER = {"pk": ref("user")}
 
 # -- the table ------------------------------------------------------------------------------
+
+
+# ---- the benefit roll (issue 14)
+BENEFIT_INSIDE = {"pk": ref("benefit_inside")}
+BENEFIT_MARKER = (("benefits:benefit", BENEFIT_INSIDE),)
+# the roll's readers: city staff, the clerks and the read-only user of the area; grid workers,
+# the supervision centre and the administrators refused
+ROLL_LIST = outcomes(
+    403, clerk=SHOWN, street_clerk=SHOWN, viewer=SHOWN, outsider=CLEAN, city_staff=SHOWN
+)
+ROLL_INSIDE = outcomes(403, clerk=200, street_clerk=200, viewer=200, outsider=404, city_staff=200)
+ROLL_OUTSIDE = outcomes(403, clerk=404, street_clerk=404, viewer=404, outsider=200, city_staff=200)
+ROLL_MISSING = outcomes(403, clerk=404, street_clerk=404, viewer=404, outsider=404, city_staff=404)
+# a change to 清泉社区's benefit: its clerks and city staff (back to the benefit), the
+# read-only user 403, the outsider finds nothing
+BACK_TO_BENEFIT = to("benefits:benefit", pk=ref("benefit_inside"))
+ROLL_CHANGE = outcomes(
+    403,
+    clerk=BACK_TO_BENEFIT,
+    street_clerk=BACK_TO_BENEFIT,
+    outsider=404,
+    city_staff=BACK_TO_BENEFIT,
+)
+PAYROLL_RUN = {"pk": ref("payroll_run")}
+
+# death handling: city staff, the clerks and the read-only users within their area; grid
+# workers, supervision and the administrators refused; another area's object is a 404
+DEATHS_LIST = outcomes(
+    403, clerk=SHOWN, street_clerk=SHOWN, viewer=SHOWN, outsider=CLEAN, city_staff=SHOWN
+)
+DEATHS_INSIDE = outcomes(403, clerk=200, street_clerk=200, viewer=200, outsider=404, city_staff=200)
+DEATHS_OUTSIDE = outcomes(
+    403, clerk=404, street_clerk=404, viewer=404, outsider=200, city_staff=200
+)
+DEATHS_MISSING = outcomes(
+    403, clerk=404, street_clerk=404, viewer=404, outsider=404, city_staff=404
+)
+
+
+def deaths_step(name: str, pk: str, *, approve: bool = False) -> dict:
+    """A POST on a 清泉社区 object: who may act is sent back to its page (the action done,
+    or its refusal as a message); the viewer and the grid worker 403, the outsider 404.
+    `approve`: only city staff act (the clerks 403)."""
+    back = to(name, pk=ref(pk))
+    if approve:
+        return outcomes(403, outsider=404, city_staff=back)
+    return outcomes(403, clerk=back, street_clerk=back, outsider=404, city_staff=back)
+
+
+CASE = {"pk": ref("death_case")}  # open, one 公安 signal
+PROPOSED_CASE = {"pk": ref("death_case_proposed")}  # proposed by the clerk
+CONFIRMED_CASE = {"pk": ref("death_case_confirmed")}  # approved; a recovery is open
+RECOVERY = {"pk": ref("recovery")}
+DECISION = {"pk": ref("decision")}  # a write-off of the recovery, proposed by the clerk
+
 
 TABLE: dict[str, Row] = {
     # ---- project
@@ -621,6 +678,294 @@ TABLE: dict[str, Row] = {
             kwargs={"pk": ref("approved_run")},
         ),
         Case("get", GET, GET_IS_405, kwargs={"pk": ref("approved_run")}),
+        post_only=True,
+    ),
+    # ---- the benefit roll: the area's staff and read-only users; payment runs city staff
+    "benefits:roll": row(
+        Case("own area", GET, ROLL_LIST, markers=BENEFIT_MARKER),
+        Case(
+            "filtered", GET, ROLL_LIST, query={"kind": "employee_pension"}, markers=BENEFIT_MARKER
+        ),
+        personal=True,
+    ),
+    "benefits:benefit": row(
+        Case("inside", GET, ROLL_INSIDE, kwargs=BENEFIT_INSIDE),
+        Case("outside", GET, ROLL_OUTSIDE, kwargs={"pk": ref("benefit_outside")}),
+        Case("nonexistent", GET, ROLL_MISSING, kwargs={"pk": MISSING}),
+        personal=True,
+    ),
+    "benefits:benefit_stop": row(
+        Case(
+            "清泉社区's benefit",
+            POST,
+            ROLL_CHANGE,
+            kwargs=BENEFIT_INSIDE,
+            data={"reason": "本人申请停发"},
+        ),
+        Case("nonexistent", POST, ROLL_MISSING, kwargs={"pk": MISSING}, data={"reason": "x"}),
+        Case("get", GET, GET_IS_405, kwargs=BENEFIT_INSIDE),
+        post_only=True,
+    ),
+    "benefits:benefit_resume": row(
+        # a paying benefit cannot be resumed: the action says so on the benefit's page
+        Case(
+            "清泉社区's benefit",
+            POST,
+            ROLL_CHANGE,
+            kwargs=BENEFIT_INSIDE,
+            data={"reason": "核实有误"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=BENEFIT_INSIDE),
+        post_only=True,
+    ),
+    "benefits:certify": row(
+        Case(
+            "at a window",
+            POST,
+            ROLL_CHANGE,
+            kwargs=BENEFIT_INSIDE,
+            data={"on": "2026-11-20", "note": "本人到窗口"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=BENEFIT_INSIDE),
+        post_only=True,
+    ),
+    "benefits:certifications": row(
+        Case("own area", GET, ROLL_LIST, markers=BENEFIT_MARKER),
+        Case(
+            "overdue only",
+            GET,
+            outcomes(403, clerk=200, street_clerk=200, viewer=200, outsider=200, city_staff=200),
+            query={"show": "overdue"},
+        ),
+        personal=True,
+    ),
+    "benefits:certify_silent": row(
+        Case("post", POST, outcomes(403, city_staff=to("benefits:certifications"))),
+        Case("get", GET, GET_IS_405),
+        post_only=True,
+    ),
+    "benefits:certify_visits": row(
+        Case("post", POST, outcomes(403, city_staff=to("benefits:certifications"))),
+        Case("get", GET, GET_IS_405),
+        post_only=True,
+    ),
+    "benefits:payroll": row(Case("page", GET, ONLY_CITY_STAFF)),
+    "benefits:payroll_start": row(
+        # the month already paid: straight to its run, nothing queued
+        Case(
+            "a done month",
+            POST,
+            outcomes(403, city_staff=to("benefits:payroll_run", pk=ref("payroll_run"))),
+            data={"month": "2026-11"},
+        ),
+        Case(
+            "a new month",
+            POST,
+            outcomes(403, city_staff=to("benefits:payroll")),
+            data={"month": "2026-12"},
+        ),
+        Case("get", GET, GET_IS_405),
+        post_only=True,
+    ),
+    # totals by benefit and district only: no person on the page
+    "benefits:payroll_run": row(
+        Case("done run", GET, ONLY_CITY_STAFF, kwargs=PAYROLL_RUN),
+        Case("nonexistent", GET, outcomes(403, city_staff=404), kwargs={"pk": MISSING}),
+    ),
+    # the bank's file: full ID numbers and accounts, with a stated reason
+    "benefits:payroll_file": row(
+        Case(
+            "csv",
+            POST,
+            outcomes(403, city_staff=200),
+            kwargs=PAYROLL_RUN,
+            data={"reason": "十一月养老金银行代发", "fmt": "csv"},
+        ),
+        Case(
+            "filler reason",
+            POST,
+            outcomes(403, city_staff=to("benefits:payroll_run", pk=ref("payroll_run"))),
+            kwargs=PAYROLL_RUN,
+            data={"reason": "test", "fmt": "csv"},
+        ),
+        Case(
+            "nonexistent",
+            POST,
+            outcomes(403, city_staff=404),
+            kwargs={"pk": MISSING},
+            data={"reason": "十一月养老金银行代发", "fmt": "csv"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=PAYROLL_RUN),
+        personal=True,
+        post_only=True,
+    ),
+    # ---- death handling (issue 14): the area's clerks and city staff, read-only users see
+    "benefits:deaths": row(
+        Case(
+            "own area",
+            GET,
+            DEATHS_LIST,
+            markers=(("benefits:death_case", CASE),),
+        ),
+        Case(
+            "open only",
+            GET,
+            DEATHS_LIST,
+            query={"status": "open"},
+            markers=(("benefits:death_case", CASE),),
+        ),
+        personal=True,
+        note="read-only users see the list without its collect button",
+    ),
+    "benefits:death_collect": row(
+        Case("post", POST, outcomes(403, city_staff=to("benefits:deaths"))),
+        Case("get", GET, GET_IS_405),
+        post_only=True,
+    ),
+    "benefits:death_case": row(
+        Case("清泉社区's case", GET, DEATHS_INSIDE, kwargs=CASE),
+        Case("巴音赛's case", GET, DEATHS_OUTSIDE, kwargs={"pk": ref("death_case_outside")}),
+        Case("nonexistent", GET, DEATHS_MISSING, kwargs={"pk": MISSING}),
+        personal=True,
+    ),
+    "benefits:death_propose": row(
+        Case(
+            "open case",
+            POST,
+            deaths_step("benefits:death_case", "death_case"),
+            kwargs=CASE,
+            data={"death_date": "2026-03-31", "check_note": "电话联系家属，见到火化证明"},
+        ),
+        Case("nonexistent", POST, DEATHS_MISSING, kwargs={"pk": MISSING}),
+        Case("get", GET, GET_IS_405, kwargs=CASE),
+        personal=True,
+        post_only=True,
+    ),
+    "benefits:death_approve": row(
+        Case(
+            "proposed case",
+            POST,
+            deaths_step("benefits:death_case", "death_case_proposed", approve=True),
+            kwargs=PROPOSED_CASE,
+        ),
+        Case("get", GET, GET_IS_405, kwargs=PROPOSED_CASE),
+        personal=True,
+        post_only=True,
+    ),
+    "benefits:death_dismiss": row(
+        Case(
+            "open case",
+            POST,
+            deaths_step("benefits:death_case", "death_case"),
+            kwargs=CASE,
+            data={"reason": "本人到社区办理业务"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=CASE),
+        personal=True,
+        post_only=True,
+    ),
+    "benefits:death_revert": row(
+        Case(
+            "confirmed case",
+            POST,
+            deaths_step("benefits:death_case", "death_case_confirmed"),
+            kwargs=CONFIRMED_CASE,
+            data={"reason": "误报，本人在世"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=CONFIRMED_CASE),
+        personal=True,
+        post_only=True,
+    ),
+    "benefits:decisions": row(
+        Case(
+            "awaiting approval",
+            GET,
+            DEATHS_LIST,
+            markers=(("benefits:recovery", RECOVERY),),
+        ),
+        personal=True,
+        note="only city staff see the approve and reject buttons",
+    ),
+    "benefits:decision_approve": row(
+        Case(
+            "write-off",
+            POST,
+            outcomes(403, outsider=404, city_staff=to("benefits:decisions")),
+            kwargs=DECISION,
+        ),
+        Case("nonexistent", POST, DEATHS_MISSING, kwargs={"pk": MISSING}),
+        Case("get", GET, GET_IS_405, kwargs=DECISION),
+        personal=True,
+        post_only=True,
+    ),
+    "benefits:decision_reject": row(
+        Case(
+            "write-off",
+            POST,
+            outcomes(403, outsider=404, city_staff=to("benefits:decisions")),
+            kwargs=DECISION,
+            data={"reason": "家属有能力退还"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=DECISION),
+        personal=True,
+        post_only=True,
+    ),
+    "benefits:recoveries": row(
+        Case("own area", GET, DEATHS_LIST, markers=(("benefits:recovery", RECOVERY),)),
+        personal=True,
+    ),
+    "benefits:recovery": row(
+        Case("清泉社区's recovery", GET, DEATHS_INSIDE, kwargs=RECOVERY),
+        Case("nonexistent", GET, DEATHS_MISSING, kwargs={"pk": MISSING}),
+        personal=True,
+    ),
+    "benefits:recovery_contact": row(
+        Case(
+            "post",
+            POST,
+            deaths_step("benefits:recovery", "recovery"),
+            kwargs=RECOVERY,
+            data={"note": "联系其子，同意退还"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=RECOVERY),
+        personal=True,
+        post_only=True,
+    ),
+    "benefits:recovery_instalments": row(
+        Case(
+            "post",
+            POST,
+            deaths_step("benefits:recovery", "recovery"),
+            kwargs=RECOVERY,
+            data={"count": "3"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=RECOVERY),
+        personal=True,
+        post_only=True,
+    ),
+    "benefits:recovery_receipt": row(
+        Case(
+            "post",
+            POST,
+            deaths_step("benefits:recovery", "recovery"),
+            kwargs=RECOVERY,
+            data={"amount": "100.00", "received_on": "2026-11-25"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=RECOVERY),
+        personal=True,
+        post_only=True,
+    ),
+    "benefits:recovery_write_off": row(
+        Case(
+            # a write-off is already proposed: refused with a message, back to the page
+            "post",
+            POST,
+            deaths_step("benefits:recovery", "recovery"),
+            kwargs=RECOVERY,
+            data={"reason": "无遗产可追"},
+        ),
+        Case("get", GET, GET_IS_405, kwargs=RECOVERY),
+        personal=True,
         post_only=True,
     ),
     # ---- grid work (网格): staffing by the clerks of the area
@@ -1376,6 +1721,36 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
         file_name="gongan_hukou_20260110.csv",
         source="gongan_hukou",
     )
+    # ---- the benefit roll (issue 14)
+    # the benefit roll: an employee pension each for the two residents, certified on
+    # 2025-12-15 (due 2026-12-15: on the certification list from mid-October 2026 on, and
+    # overdue later), and the payment run of 2026-11, done
+    from minsheng.benefits.actions.roll import do_run_payroll
+    from minsheng.benefits.models import Benefit
+    from minsheng.lib.benefit_rules import month_index
+    from minsheng.residents.models import Resident
+
+    now = timezone.now()
+    on_roll = {}
+    for key, person in (("inside", inside), ("outside", outside)):
+        archive_row = Resident.objects.get(person=person)
+        on_roll[key] = Benefit.objects.create(
+            person=person,
+            kind="employee_pension",
+            reference="1",
+            monthly_amount=Decimal("3000.00"),
+            start_month=month_index(date(2020, 1, 1)),
+            certified_on=date(2025, 12, 15),
+            source="matrix",
+            created_at=now,
+            updated_at=now,
+            **{
+                f: getattr(archive_row, f)
+                for f in ("district_code", "town_code", "community_code", "grid_code")
+            },
+        )
+    payroll = do_run_payroll(month_index(date(2026, 11, 1)), acting_user=cast["city_staff"])
+    deaths = death_world(areas, cast, crypto, hukou, proposer)
     return {
         "inside": inside.pk,
         "outside": outside.pk,
@@ -1402,6 +1777,50 @@ def build_world(areas, cast, crypto) -> dict[str, Any]:
         # the grid worker and one of their phones (the device pages)
         "grid_worker": cast["grid_worker"].pk,
         "device": device.pk,
+        "benefit_inside": on_roll["inside"].pk,
+        "benefit_outside": on_roll["outside"].pk,
+        "payroll_run": payroll.pk,
+        **deaths,
+    }
+
+
+def death_world(areas, cast, crypto, hukou, proposer) -> dict:
+    """Three pensioners of 清泉社区 grid 1 with a death case each (open with a 公安 signal;
+    proposed by the clerk; confirmed by the clerk and city_staff2, with its recovery and a
+    write-off the clerk proposed), and one of 巴音赛 with an open case."""
+    from minsheng.benefits.actions import deaths as death_actions
+    from minsheng.benefits.models import DeathSignal, Recovery
+    from minsheng.benefits.tests.test_death_confirm import m, on_roll, signal_case
+    from minsheng.residents.tests.conftest import id_number, make_person
+
+    grids = areas["grids"]
+    made = {}
+    for key, body, name, grid in [
+        ("open", "15030219400101111", "赵大爷", "qingquan1"),
+        ("proposed", "15030219400202222", "钱大爷", "qingquan1"),
+        ("confirmed", "15030219400303333", "孙大爷", "qingquan1"),
+        ("outside", "15030419400404444", "周大爷", "bayinsai1"),
+    ]:
+        person, _ = make_person(
+            crypto, hukou, id_number(body), name, "1", date(1940, 1, 1), grids[grid]
+        )
+        on_roll(person, opening_through=m(2026, 10))
+        made[key] = signal_case(person, DeathSignal.Source.GONGAN)
+    clerk = cast["clerk"]
+    for key in ("proposed", "confirmed"):
+        death_actions.do_propose_death(
+            made[key], death_date=date(2026, 3, 31), check_note="见到火化证明", acting_user=clerk
+        )
+    death_actions.do_approve_death(made["confirmed"], acting_user=proposer)  # city_staff2
+    recovery = Recovery.objects.get(case=made["confirmed"])
+    decision = death_actions.do_propose_write_off(recovery, reason="无遗产", acting_user=clerk)
+    return {
+        "death_case": made["open"].pk,
+        "death_case_proposed": made["proposed"].pk,
+        "death_case_confirmed": made["confirmed"].pk,
+        "death_case_outside": made["outside"].pk,
+        "recovery": recovery.pk,
+        "decision": decision.pk,
     }
 
 

@@ -37,19 +37,31 @@ def navigation(request):
             items.append((_("Data quality"), reverse("sources:quality")))
             items.append((_("Import"), reverse("sources:upload")))
             items.append((_("Benefits without application"), reverse("benefits:policy_list")))
+        if user.may_see_personal_data and (user.is_city_staff or user.role in ROLL_READERS):
+            items.append((_("Benefit roll"), reverse("benefits:roll")))
+            items.append((_("Survival certification"), reverse("benefits:certifications")))
+            items.append((_("Death cases"), reverse("benefits:deaths")))
+            items.append((_("Decisions awaiting approval"), reverse("benefits:decisions")))
+            items.append((_("Recoveries"), reverse("benefits:recoveries")))
+            if user.is_city_staff:
+                items.append((_("Payment runs"), reverse("benefits:payroll")))
         if user.role != Role.GRID_WORKER:  # counts only: the supervision centre's main page
             items.append((_("Grid supervision"), reverse("grid:supervision")))
         items.append((_("Data dictionary"), reverse("residents:dictionary")))
-    # the grid pages fold into one menu (the header must fit a 1280 px screen)
-    grid = [(label, url) for label, url in items if url.startswith(GRID_PREFIX)]
-    if len(grid) < 2:
-        grid = []
-    return {
-        "nav": items,
-        "nav_main": [i for i in items if i not in grid],
-        "nav_grid": grid,
-    }
+    # the pages of grid work and of benefits fold into one menu each (the header must fit a
+    # 1280 px screen)
+    menus = []
+    for title, testid, prefix in MENUS:
+        group = [(label, url) for label, url in items if url.startswith(prefix)]
+        if len(group) >= 2:
+            menus.append({"title": title, "testid": testid, "items": group})
+    folded = {i for m in menus for i in m["items"]}
+    return {"nav": items, "nav_main": [i for i in items if i not in folded], "nav_menus": menus}
 
 
-GRID_PREFIX = "/grid/"
+MENUS = (
+    (_("Grid work"), "nav-grid", "/grid/"),
+    (_("Benefits administration"), "nav-benefits", "/benefits/"),
+)
 CLERKS = frozenset({Role.DISTRICT_CLERK, Role.STREET_CLERK, Role.COMMUNITY_CLERK})
+ROLL_READERS = CLERKS | {Role.VIEWER}

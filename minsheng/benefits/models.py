@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minsheng.geo.scoping import ScopedQuerySet
 
@@ -420,6 +421,10 @@ class DeathCase(AreaCodes):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     closed_reason = models.CharField(max_length=500, blank=True)
+    # survivors' one-off entitlements proposed on approval (employee-pension recipients):
+    # {benefit, funeral_grant, allowance_months, survivor_allowance, total, capped, income}
+    # or {note} when no national figure applies
+    survivors = models.JSONField(default=dict, blank=True)
     opened_at = models.DateTimeField()
 
     class Meta:
@@ -517,10 +522,12 @@ class Decision(models.Model):
 
 
 class RecoveryStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("recovery status", "Open")
     INSTALMENTS = "instalments", _("Paying back in instalments")
     CLOSED = "closed", _("Recovered")
     WRITTEN_OFF = "written_off", _("Written off")
+    # the death it recovered for was reverted: nothing was owed
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Recovery(AreaCodes):

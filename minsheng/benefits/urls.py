@@ -1,6 +1,6 @@
 from django.urls import path
 
-from minsheng.benefits import views
+from minsheng.benefits import death_urls, roll_urls, views
 
 app_name = "benefits"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("runs/<id:pk>/approve/", views.run_approve, name="run_approve"),
     path("runs/<id:pk>/reject/", views.run_reject, name="run_reject"),
     path("runs/<id:pk>/deliver/", views.run_deliver, name="run_deliver"),
+    *roll_urls.urlpatterns,
+    *death_urls.urlpatterns,
 ]

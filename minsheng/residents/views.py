@@ -28,6 +28,7 @@ from minsheng.residents.access import (
     resident_conflicts,
 )
 from minsheng.residents.actions import REVEAL_MINUTES, REVEAL_SESSION_KEY, do_reveal_resident
+from minsheng.residents.forms import RevealForm
 from minsheng.residents.models import (
     Conflict,
     ConflictKind,
@@ -112,34 +113,6 @@ class SearchForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, communities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["community"].choices = [("", _("All communities in my area")), *communities]
-
-
-class RevealForm(StyledFormMixin, forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for viewing"),
-        min_length=4,
-        max_length=200,
-        widget=forms.TextInput(attrs={"placeholder": _("e.g. pension application no. 2025-0012")}),
-    )
-
-    def clean_reason(self):
-        from minsheng.lib.reasons import reason_problem
-
-        reason = self.cleaned_data["reason"]
-        problem = reason_problem(reason)
-        if problem == "too_short":
-            raise forms.ValidationError(
-                _("State the reason in at least 4 Chinese characters, letters or digits."),
-                code="reason_too_short",
-            )
-        if problem is not None:
-            raise forms.ValidationError(
-                _(
-                    "State the actual reason (the matter or its case number), not a placeholder, a test or repeated characters."
-                ),
-                code=f"reason_{problem}",
-            )
-        return reason
 
 
 @dataclass(frozen=True)
