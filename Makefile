@@ -44,6 +44,11 @@ demo: venv
 	MINSHENG_DEBUG=1 $(BIN)/minsheng dispatch_tasks --theme insurance_expansion --list insurance_no_pension --kind insurance_willingness --area 150302001001 --as qingquan
 	MINSHENG_DEBUG=1 $(BIN)/minsheng dispatch_tasks --theme graduates --list graduates_unemployed --kind job_seeker --area 150302001 --as xinhua
 	MINSHENG_DEBUG=1 $(BIN)/minsheng dispatch_tasks --theme certification --list certification_door_to_door_80plus --kind certification --area 150302001001 --as qingquan
+	@# the benefit roll: seeded from the archive, this month's certification, the death reports
+	@# waiting for the clerks, and next month's payment run
+	MINSHENG_DEBUG=1 $(BIN)/minsheng payroll --seed --month next --as yanglao
+	MINSHENG_DEBUG=1 $(BIN)/minsheng certify --silent
+	MINSHENG_DEBUG=1 $(BIN)/minsheng collect_deaths --as yanglao
 	@echo ""
 	@echo "Minsheng is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@# The background worker runs the uploads' imports; it stops with the server.

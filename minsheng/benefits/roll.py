@@ -56,6 +56,7 @@ __all__ = [
     "back_pay_and_resume",
     "certified_through",
     "end_finished",
+    "insert_grid_certifications",
     "insert_regular",
     "insert_silent_certifications",
     "last_run_month",
@@ -497,15 +498,44 @@ def insert_silent_certifications(on: date, now: datetime) -> int:
         f"AND (b.certified_on IS NULL OR b.certified_on <= %s))) a "
         f"LEFT JOIN {R} r ON r.person_id = a.person_id "
         f"WHERE a.rn = 1 AND NOT {_dead('a.person_id')} "
-        f"AND (a.d > {last_cert} OR {last_cert} IS NULL) "
-        f"AND NOT EXISTS (SELECT 1 FROM {C} x WHERE x.person_id = a.person_id "
-        f"AND x.certified_on = a.d AND x.method = %s)"
+        f"AND (a.d > {last_cert} OR {last_cert} IS NULL) {CERTIFIED_ALREADY}"
     )
     silent = CertificationMethod.SILENT.value
     all_params = [silent, _stamp(now), *params]
     all_params += [BenefitStatus.PAYING.value, BenefitStatus.SUSPENDED.value]
-    all_params += [_day(certified_through(on)), silent]
+    all_params += [_day(certified_through(on))]
     return _execute(sql, all_params)
+
+
+# a certification of the same person, day and method is there already (the table's key)
+CERTIFIED_ALREADY = "ON CONFLICT (person_id, certified_on, method) DO NOTHING"
+
+
+def insert_grid_certifications(now: datetime) -> int:
+    """The door-to-door certifications grid workers recorded (网格采集 results of 待遇资格认证
+    tasks whose outcome is 'certified', with the day the worker saw the person) for the
+    recipients of a certified kind: one `Certification` each (method grid), the task as
+    its evidence."""
+    grid = fact_model("grid_collect")._meta.db_table
+    evidence = _json_object(
+        {
+            "source": "'grid_collect'",
+            "task": "g.task_id",
+            "date": _date_text("g.certification_date"),
+        }
+    )
+    r_areas = ", ".join(f"COALESCE(r.{x}, '')" for x in AREAS)
+    sql = (
+        f"INSERT INTO {C} (person_id, certified_on, method, evidence, recorded_by_id, "
+        f"created_at, {', '.join(AREAS)}) "
+        f"SELECT g.person_id, g.certification_date, %s, {evidence}, NULL, %s, {r_areas} "
+        f"FROM {grid} g LEFT JOIN {R} r ON r.person_id = g.person_id "
+        f"WHERE g.person_id IS NOT NULL AND g.task_kind = 'certification' "
+        f"AND g.outcome = 'certified' AND g.certification_date IS NOT NULL "
+        f"AND g.person_id IN (SELECT b.person_id FROM {B} b WHERE b.kind IN ({CERTIFIED})) "
+        f"AND NOT {_dead('g.person_id')} {CERTIFIED_ALREADY}"
+    )
+    return _execute(sql, [CertificationMethod.GRID.value, _stamp(now)])
 
 
 def apply_certifications(now: datetime, person_id: int | None = None) -> int:

@@ -183,12 +183,14 @@ def do_export_payment_file(
 def do_certify_silently(*, on: date, acting_user, request=None) -> dict[str, int]:
     """Silent certification by data comparison on `on`: recipients due within 60 days or
     overdue who show activity in other departments' data of the last 90 days (and no death
-    on record) are certified with that evidence; their benefits' certification date moves,
+    on record) are certified with that evidence, and the door-to-door certifications grid
+    workers recorded are taken up; their benefits' certification date moves,
     and those suspended for an overdue certification resume with back pay."""
     _require_roll_staff(acting_user)
     now = timezone.now()
     with transaction.atomic():
         certified = roll.insert_silent_certifications(on, now)
+        door_to_door = roll.insert_grid_certifications(now)
         moved = roll.apply_certifications(now)
         lines, resumed = roll.back_pay_and_resume(on, now)
         _event(
@@ -199,11 +201,18 @@ def do_certify_silently(*, on: date, acting_user, request=None) -> dict[str, int
             step="silent",
             on=str(on),
             certified=certified,
+            door_to_door=door_to_door,
             benefits=moved,
             resumed=resumed,
             back_pay_lines=lines,
         )
-    return {"certified": certified, "benefits": moved, "resumed": resumed, "back_pay": lines}
+    return {
+        "certified": certified,
+        "door_to_door": door_to_door,
+        "benefits": moved,
+        "resumed": resumed,
+        "back_pay": lines,
+    }
 
 
 def _may_certify(user, person, method: str) -> bool:

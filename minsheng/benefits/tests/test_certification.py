@@ -235,7 +235,13 @@ def test_it_resumes_with_back_pay_for_every_suspended_month(cast, pension, handl
     # then September to November are back paid at the monthly amount, as the rule says
     expected = back_pay(month_range(month_from_index(SEP), month_from_index(NOV)), b.monthly_amount)
     assert lines_of(b) == expected and len(expected) == 3
-    assert counts == {"certified": 1, "benefits": 1, "resumed": 1, "back_pay": 3}
+    assert counts == {
+        "certified": 1,
+        "door_to_door": 0,
+        "benefits": 1,
+        "resumed": 1,
+        "back_pay": 3,
+    }
     b.refresh_from_db()
     assert (b.status, b.suspended_from, b.paid_through) == ("paying", None, NOV)
     # and December's run pays December and sends the back pay to the bank with it
@@ -420,3 +426,46 @@ def test_it_certifies_silently_from_the_command_line(cast, pension, handled):
     assert Certification.objects.get().person_id == b.person_id
     with pytest.raises(CommandError):
         call_command("certify", "--silent", "--on", "25.11.2026", stdout=out)
+
+
+# -- door to door (the grid workers' 待遇资格认证 tasks) -----------------------------------------
+
+
+def grid_result(fact, person, *, outcome="certified", seen=date(2026, 11, 18), task=77):
+    """What the grid app writes for a certification task's result (网格采集)."""
+    return fact(
+        "grid_collect",
+        person,
+        task_id=task,
+        task_kind="certification",
+        worker="grid_worker",
+        collected_date=seen,
+        outcome=outcome,
+        certification_date=seen if outcome == "certified" else None,
+    )
+
+
+def test_it_takes_up_a_door_to_door_certification_and_resumes(cast, pension, fact):
+    # given a pension suspended since September, and a grid worker who saw the person
+    b = suspended_in_september(cast, pension)
+    grid_result(fact, b.person)
+    # and a visit that found nobody at home, for someone else
+    other = pension(date(2025, 8, 1))
+    grid_result(fact, other.person, outcome="not_home", task=78)
+    # when the certification pass runs
+    counts = do_certify_silently(on=ON, acting_user=None)
+    # then the visit is a certification of method grid, with the task as its evidence
+    c = Certification.objects.get(person=b.person, method="grid")
+    assert c.certified_on == date(2026, 11, 18) and c.evidence["task"] == 77
+    assert not Certification.objects.filter(person=other.person).exists()
+    assert counts["door_to_door"] == 1 and counts["resumed"] == 1
+    # and the pension resumes with back pay for September to November
+    b.refresh_from_db()
+    assert (b.status, b.certified_on) == ("paying", date(2026, 11, 18))
+    assert lines_of(b) == back_pay(
+        month_range(month_from_index(SEP), month_from_index(NOV)), b.monthly_amount
+    )
+    # and running the pass again records nothing twice
+    again = do_certify_silently(on=ON, acting_user=None)
+    assert again["door_to_door"] == 0 and again["back_pay"] == 0
+    assert Certification.objects.filter(person=b.person, method="grid").count() == 1

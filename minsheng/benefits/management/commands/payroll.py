@@ -5,11 +5,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from minsheng.accounts.models import User
 from minsheng.benefits.actions.roll import do_run_payroll, do_seed_roll
+from minsheng.lib.benefit_rules import month_index
 from minsheng.screening.engine import archive_as_of
 
 
 def month_arg(text: str) -> int:
-    """`2026-11` → the month index (year × 12 + month − 1)."""
+    """`2026-11` → the month index (year × 12 + month − 1); `next`: the month after the
+    archive's date (the departments' exports paid up to its month)."""
+    if text.strip() == "next":
+        return month_index(archive_as_of()) + 1
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise CommandError(f"--month must be YYYY-MM, got {text!r}")
@@ -23,7 +27,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--month", required=True, help="the payment month, YYYY-MM")
+        parser.add_argument("--month", required=True, help="the payment month, YYYY-MM, or next")
         parser.add_argument(
             "--seed", action="store_true", help="first seed the roll from the archive"
         )
@@ -44,6 +48,6 @@ class Command(BaseCommand):
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"payroll {month}: {run.payments} payments to {run.recipients} recipients, "
+            f"payroll {index // 12}-{index % 12 + 1:02d}: {run.payments} payments to {run.recipients} recipients, "
             f"total {run.total} yuan, {run.suspended} suspended"
         )
