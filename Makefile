@@ -47,7 +47,7 @@ demo: venv
 	@# the benefit roll: seeded from the archive, this month's certification, the death reports
 	@# waiting for the clerks, and next month's payment run
 	MINSHENG_DEBUG=1 $(BIN)/minsheng payroll --seed --month next --as yanglao
-	MINSHENG_DEBUG=1 $(BIN)/minsheng certify --silent
+	MINSHENG_DEBUG=1 $(BIN)/minsheng certify --silent --visits --as yanglao
 	MINSHENG_DEBUG=1 $(BIN)/minsheng collect_deaths --as yanglao
 	@echo ""
 	@echo "Minsheng is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"

@@ -160,7 +160,8 @@ class NotificationStatus(models.TextChoices):
 
 
 class Notification(AreaCodes):
-    """The outbox: a later job sends pending messages by SMS or WeChat."""
+    """The outbox: a later job sends pending messages by SMS or WeChat (a policy run's
+    notices, the roll's certification reminders)."""
 
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
@@ -176,9 +177,14 @@ class Notification(AreaCodes):
     status = models.CharField(
         max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
-    policy_code = models.CharField(max_length=64)
-    run = models.ForeignKey(PolicyRun, models.PROTECT, related_name="+")
-    delivery = models.OneToOneField(PolicyDelivery, models.PROTECT, related_name="notification")
+    # a policy run's message names its run and delivery; the roll's reminders name neither
+    policy_code = models.CharField(max_length=64, blank=True)
+    run = models.ForeignKey(PolicyRun, models.PROTECT, null=True, blank=True, related_name="+")
+    delivery = models.OneToOneField(
+        PolicyDelivery, models.PROTECT, null=True, blank=True, related_name="notification"
+    )
+    # what the message is about, once: a second pass over the same day queues nothing
+    key = models.CharField(max_length=80, unique=True, null=True, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 

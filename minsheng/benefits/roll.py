@@ -18,6 +18,7 @@ of `lib.benefit_rules` become integer comparisons here:
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -58,6 +59,7 @@ __all__ = [
     "end_finished",
     "insert_grid_certifications",
     "insert_regular",
+    "insert_reminders",
     "insert_silent_certifications",
     "last_run_month",
     "mark_paid_through",
@@ -65,7 +67,6 @@ __all__ = [
     "payment_file",
     "payment_rows",
     "reminder_certified_dates",
-    "reminders_due",
     "seed_opening_payments",
     "seed_pensions",
     "seed_subsidies",
@@ -623,16 +624,42 @@ def back_pay_and_resume(on: date, now: datetime, person_id: int | None = None) -
 # -- reading: reminders and the bank's payment file ------------------------------------------
 
 
-def reminders_due(on: date):
-    """The benefits of certified kinds (paying, or suspended) whose recipient is to be
-    reminded on `on`: the certification falls due 30 or 7 days later. Read only: the
-    notification outbox (`Notification`) belongs to a policy run and delivery, so nothing
-    is written here."""
-    return Benefit.objects.filter(
-        kind__in=CERTIFIED_KINDS,
-        status__in=[BenefitStatus.PAYING, BenefitStatus.SUSPENDED],
-        certified_on__in=reminder_certified_dates(on),
-    ).order_by("person_id", "kind", "reference")
+REMINDER = "certification_reminder"  # the outbox template of a certification reminder
+
+
+def insert_reminders(on: date, now: datetime, days_before: tuple[int, ...] = (30, 7)) -> int:
+    """Queue an SMS in the notification outbox for every recipient of a certified kind
+    (paying or suspended, no death on record) whose certification falls due 30 or 7 days
+    after `on`: one per person and reminder (the key), so a second pass queues nothing.
+    One INSERT … SELECT per reminder date."""
+    from .models import Notification
+
+    n_t, queued = Notification._meta.db_table, 0
+    payload = "CAST(%s AS jsonb)" if _pg() else "%s"
+    for days in days_before:
+        due = on + timedelta(days=days)
+        certified = [
+            d for d in reminder_certified_dates(on, (days,)) if certification_due(d) == due
+        ]
+        if not certified:
+            continue
+        marks = ", ".join(["%s"] * len(certified))
+        sql = (
+            f"INSERT INTO {n_t} (person_id, enterprise_uscc, channel, template, payload, status, "
+            f"policy_code, run_id, delivery_id, key, created_at, sent_at, {', '.join(AREAS)}) "
+            f"SELECT b.person_id, '', 'sms', %s, {payload}, 'pending', '', NULL, NULL, "
+            f"%s || CAST(b.person_id AS TEXT) || %s, %s, NULL, "
+            f"{', '.join(f'MAX(b.{a})' for a in AREAS)} FROM {B} b "
+            f"WHERE b.kind IN ({CERTIFIED}) AND b.status IN (%s, %s) "
+            f"AND b.certified_on IN ({marks}) AND NOT {_dead('b.person_id')} "
+            "GROUP BY b.person_id ON CONFLICT (key) DO NOTHING"
+        )
+        params = [REMINDER, json.dumps({"due": due.isoformat(), "days": days})]
+        params += ["certify:", f":{due.isoformat()}:{days}", _stamp(now)]
+        params += [BenefitStatus.PAYING.value, BenefitStatus.SUSPENDED.value]
+        params += [_day(d) for d in certified]
+        queued += _execute(sql, params)
+    return queued
 
 
 FILE_HEADER = (

@@ -215,6 +215,16 @@ def do_certify_silently(*, on: date, acting_user, request=None) -> dict[str, int
     }
 
 
+def do_queue_certification_reminders(on: date, *, acting_user, request=None) -> int:
+    """Queue an SMS in the notification outbox for every recipient whose certification falls
+    due 30 or 7 days after `on` (once per person and reminder)."""
+    _require_roll_staff(acting_user)
+    with transaction.atomic():
+        queued = roll.insert_reminders(on, timezone.now())
+        _event(acting_user, request, "certification", "", step="remind", on=str(on), queued=queued)
+    return queued
+
+
 def _may_certify(user, person, method: str) -> bool:
     if user is None or not user.is_active or user.is_read_only:
         return False

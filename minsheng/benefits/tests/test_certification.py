@@ -15,6 +15,7 @@ from minsheng.audit.models import AuditEvent
 from minsheng.benefits import roll
 from minsheng.benefits.actions.roll import (
     do_certify_silently,
+    do_queue_certification_reminders,
     do_record_certification,
     do_run_payroll,
 )
@@ -23,6 +24,7 @@ from minsheng.benefits.models import (
     BenefitKind,
     BenefitStatus,
     Certification,
+    Notification,
     Payment,
     PaymentKind,
 )
@@ -400,17 +402,30 @@ def test_it_lets_the_grid_worker_record_a_door_to_door_certification(cast, pensi
 # -- reminders -----------------------------------------------------------------------------------
 
 
-def test_it_finds_whom_to_remind_30_and_7_days_before_the_due_date(cast, pension):
-    # given pensions falling due on various dates
+def test_it_queues_reminders_30_and_7_days_before_the_due_date(cast, pension, fact):
+    # given pensions falling due on various dates, one of them of a person two pensions
     due_in_30 = pension(date(2025, 12, 25))
+    pension(date(2025, 12, 25), person=due_in_30.person, kind=BenefitKind.RESIDENT_PENSION)
     due_in_7 = pension(date(2025, 12, 2))
     pension(date(2025, 12, 3))
     pension(date(2025, 12, 26))
     leap = pension(date(2024, 2, 29))  # due 2025-02-28
-    # then on Nov 25 the first two are reminded, as reminder_dates says
+    dead = pension(date(2025, 12, 25))
+    fact("gongan_death", dead.person, death_date=date(2026, 10, 1))
+    # when the reminders of Nov 25 are queued
+    queued = do_queue_certification_reminders(ON, acting_user=None)
+    # then the first two persons get one SMS each, as reminder_dates says; the dead none
     assert ON in reminder_dates(certification_due(due_in_30.certified_on))
-    assert set(roll.reminders_due(ON)) == {due_in_30, due_in_7}
-    assert set(roll.reminders_due(date(2025, 1, 29))) == {leap}
+    sms = {n.person_id: n for n in Notification.objects.filter(template=roll.REMINDER)}
+    assert queued == 2 and set(sms) == {due_in_30.person_id, due_in_7.person_id}
+    assert sms[due_in_30.person_id].payload == {"due": "2026-12-25", "days": 30}
+    assert sms[due_in_7.person_id].payload == {"due": "2026-12-02", "days": 7}
+    assert sms[due_in_7.person_id].community_code == due_in_7.community_code
+    assert sms[due_in_7.person_id].status == "pending" and sms[due_in_7.person_id].run_id is None
+    # and the same day again queues nothing; a leap-day certification is reminded in time
+    assert do_queue_certification_reminders(ON, acting_user=None) == 0
+    assert do_queue_certification_reminders(date(2025, 1, 29), acting_user=None) == 1
+    assert Notification.objects.get(person_id=leap.person_id).payload["due"] == "2025-02-28"
 
 
 def test_it_certifies_silently_from_the_command_line(cast, pension, handled):
