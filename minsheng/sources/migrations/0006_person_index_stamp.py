@@ -56,6 +56,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("sources", "0005_grid_census_person_category"),
+        # SQLite rebuilds residents_person there (a foreign key added), dropping its
+        # triggers: they must be created after it, whatever order the plan takes
+        ("residents", "0002_initial"),
     ]
 
     operations = [
