@@ -1790,7 +1790,7 @@ def death_world(areas, cast, crypto, hukou, proposer) -> dict:
     write-off the clerk proposed), and one of 巴音赛 with an open case."""
     from minsheng.benefits.actions import deaths as death_actions
     from minsheng.benefits.models import DeathSignal, Recovery
-    from minsheng.benefits.tests.test_death_confirm import m, on_roll, signal_case
+    from minsheng.benefits.tests.roll_world import m, on_roll, signal_case
     from minsheng.residents.tests.conftest import id_number, make_person
 
     grids = areas["grids"]

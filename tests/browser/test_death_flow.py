@@ -15,7 +15,7 @@ from conftest import PASSWORD
 from minsheng.benefits.actions import deaths as actions
 from minsheng.benefits.models import DeathCase
 from minsheng.benefits.tests.conftest import LOADED, batch, resident  # noqa: F401  (fixtures)
-from minsheng.benefits.tests.test_death_confirm import m, on_roll
+from minsheng.benefits.tests.roll_world import m, on_roll
 from minsheng.sources.models import fact_model
 
 DOCS = Path(

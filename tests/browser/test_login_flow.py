@@ -19,7 +19,10 @@ def test_it_logs_a_clerk_in_and_drills_down_their_community(live_server, page, c
 
     page.wait_for_selector("[data-testid=children]")
     assert "新华街道" in page.locator("h1").inner_text()
-    assert "街道（镇）经办人员" in page.locator("[data-testid=whoami]").inner_text()
+    # at 1280 px the header names the user, and their role and area on hover
+    whoami = page.locator("[data-testid=whoami]")
+    assert "street_clerk" in whoami.inner_text()
+    assert "街道（镇）经办人员" in whoami.get_attribute("title")
     page.click("text=清泉社区")
     page.wait_for_selector("text=清泉社区第1网格")
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -106,3 +106,16 @@ def handled(batch):
 def second_staff(cast):
     """Another member of city staff: the second person of the two-person rule."""
     return make_user("city_staff2", Role.CITY_EMPLOYMENT, Area.objects.get(code="150300"))
+
+
+@pytest.fixture
+def make_twin():
+    """A second account of the same natural person: the same staff number, in lower case
+    (an account from before staff numbers were normalised)."""
+
+    def make(user):
+        return make_user(
+            f"{user.username}_twin", user.role, user.area, staff_no=user.staff_no.lower()
+        )
+
+    return make

@@ -1,17 +1,15 @@
 """A confirmed death (maker: a clerk, checker: city staff) stops every benefit from the month
 after death and recovers what was paid for later months; the SQL agrees with
-`lib.benefit_rules.overpaid`. The helpers here (`on_roll`, `signal_case`) are shared by the
-other death tests: the roll's own code is not used, rows are made with the ORM."""
+`lib.benefit_rules.overpaid`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from minsheng.audit.models import AuditEvent
 from minsheng.benefits.actions import deaths as actions
@@ -23,105 +21,12 @@ from minsheng.benefits.models import (
     DeathCaseStatus,
     DeathSignal,
     Payment,
-    PaymentKind,
-    PayrollRun,
     Recovery,
 )
 from minsheng.lib import benefit_rules as rules
 from minsheng.pipeline.signals import person_died
 
-NOW = timezone.make_aware(datetime(2026, 11, 20, 9, 0))
-AREAS = ("district_code", "town_code", "community_code", "grid_code")
-
-
-def m(year: int, month: int) -> int:
-    return rules.month_index(date(year, month, 1))
-
-
-def _areas(person) -> dict:
-    r = person.resident
-    return {f: getattr(r, f) or "" for f in AREAS}
-
-
-def run_for(month: int) -> PayrollRun:
-    run, _ = PayrollRun.objects.get_or_create(
-        month=month, defaults={"status": PayrollRun.Status.DONE, "started_at": NOW}
-    )
-    return run
-
-
-def on_roll(
-    person,
-    *,
-    kind: str = BenefitKind.EMPLOYEE_PENSION,
-    amount: str = "3000.00",
-    start: int | None = None,
-    opening_through: int | None = None,
-    regular: tuple[int, ...] = (),
-    status: str = BenefitStatus.PAYING,
-    reference: str = "",
-    **extra,
-) -> Benefit:
-    """A benefit on the roll with its payment history: one OPENING line from `start` to
-    `opening_through`, and a REGULAR line (and its payroll run) for each month of `regular`."""
-    start = start if start is not None else m(2020, 1)
-    paid = [x for x in (opening_through, *regular) if x is not None]
-    benefit = Benefit.objects.create(
-        person=person,
-        kind=kind,
-        reference=reference,
-        monthly_amount=Decimal(amount),
-        start_month=start,
-        status=status,
-        paid_through=max(paid) if paid else None,
-        source="test",
-        created_at=NOW,
-        updated_at=NOW,
-        **_areas(person),
-        **extra,
-    )
-    lines = []
-    if opening_through is not None:
-        months = opening_through - start + 1
-        lines.append((PaymentKind.OPENING, None, start, opening_through, months))
-    for month in regular:
-        lines.append((PaymentKind.REGULAR, run_for(month), month, month, 1))
-    Payment.objects.bulk_create(
-        Payment(
-            benefit=benefit,
-            person=person,
-            run=run,
-            kind=kind_,
-            first_month=first,
-            last_month=last,
-            monthly_amount=benefit.monthly_amount,
-            amount=benefit.monthly_amount * n,
-            created_at=NOW,
-            **_areas(person),
-        )
-        for kind_, run, first, last, n in lines
-    )
-    return benefit
-
-
-def signal_case(person, *sources: str) -> DeathCase:
-    """An open case of the person with one signal per source (as collection leaves it)."""
-    case = DeathCase.objects.create(person=person, opened_at=NOW, **_areas(person))
-    for i, source in enumerate(sources or (DeathSignal.Source.GONGAN,)):
-        DeathSignal.objects.create(
-            person=person,
-            source=source,
-            reference=f"t:{i}",
-            case=case,
-            received_at=NOW,
-            **_areas(person),
-        )
-    return case
-
-
-def confirm(case, died: date, maker, checker, note: str = "checked") -> DeathCase:
-    actions.do_propose_death(case, death_date=died, check_note=note, acting_user=maker)
-    return actions.do_approve_death(case, acting_user=checker)
+from .roll_world import NOW, areas_of, confirm, m, on_roll, signal_case
 
 
 def month_rows(benefit: Benefit) -> list[tuple[date, Decimal]]:
@@ -307,20 +212,6 @@ def test_it_refuses_the_proposers_second_account(cast, dead, make_twin):
     assert DeathCase.objects.get(pk=case.pk).status == DeathCaseStatus.PROPOSED
 
 
-@pytest.fixture
-def make_twin():
-    """A second account of the same natural person: the same staff number, in lower case
-    (an account from before staff numbers were normalised)."""
-    from conftest import make_user
-
-    def make(user):
-        return make_user(
-            f"{user.username}_twin", user.role, user.area, staff_no=user.staff_no.lower()
-        )
-
-    return make
-
-
 @pytest.mark.django_db
 def test_the_database_refuses_one_account_as_proposer_and_approver(cast, dead):
     case = signal_case(dead)
@@ -378,7 +269,7 @@ def test_it_cancels_the_persons_open_grid_tasks(cast, dead):
         person=dead,
         origin="hand",
         created_at=NOW,
-        **_areas(dead),
+        **areas_of(dead),
     )
     received = []
 

@@ -29,7 +29,7 @@ from minsheng.benefits.models import (
     RecoveryReceipt,
     RecoveryStatus,
 )
-from minsheng.benefits.tests.test_death_confirm import m, on_roll, signal_case
+from minsheng.benefits.tests.roll_world import m, on_roll, signal_case
 from minsheng.lib import benefit_rules as rules
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from minsheng.benefits.models import (
     RecoveryStatus,
 )
 
-from .test_death_confirm import confirm, m, on_roll, run_for, signal_case
+from .roll_world import confirm, m, on_roll, run_for, signal_case
 
 DIED = date(2026, 6, 10)  # wrongly reported
 

@@ -18,7 +18,7 @@ from minsheng.geo.models import Area
 from minsheng.screening.models import TargetList, TargetListMember
 from minsheng.sources.models import fact_model
 
-from .test_death_confirm import NOW, m, on_roll
+from .roll_world import NOW, m, on_roll
 
 LOADED = timezone.make_aware(datetime(2026, 11, 1, 9, 0))
 Source = DeathSignal.Source

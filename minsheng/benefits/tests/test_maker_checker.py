@@ -15,7 +15,7 @@ from minsheng.audit.models import AuditEvent
 from minsheng.benefits.actions import deaths as actions
 from minsheng.benefits.models import BenefitStatus, Decision, DecisionKind
 
-from .test_death_confirm import confirm, m, make_twin, on_roll, signal_case  # noqa: F401
+from .roll_world import confirm, m, on_roll, signal_case
 
 
 @pytest.fixture

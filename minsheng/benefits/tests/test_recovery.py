@@ -14,7 +14,7 @@ from minsheng.audit.models import AuditEvent
 from minsheng.benefits.actions import deaths as actions
 from minsheng.benefits.models import Decision, Recovery, RecoveryReceipt, RecoveryStatus
 
-from .test_death_confirm import confirm, m, on_roll, signal_case
+from .roll_world import confirm, m, on_roll, signal_case
 
 
 @pytest.fixture
