@@ -33,6 +33,7 @@ from minsheng.screening.models import TargetList, TargetListMember
 from minsheng.sources.models import fact_model
 
 from .models import (
+    AREA_FIELDS,
     LIVE_CASES,
     Benefit,
     BenefitStatus,
@@ -43,7 +44,6 @@ from .models import (
     PayrollRun,
 )
 
-AREA_FIELDS = ("district_code", "town_code", "community_code", "grid_code")
 SUSPECTED_DEAD_LISTS = ("population_suspected_dead",)
 GRID_DEATH_REPORT = "death_report"  # grid.models.TaskKind.DEATH_REPORT (no import: siblings)
 Source = DeathSignal.Source

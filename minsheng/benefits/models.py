@@ -21,6 +21,10 @@ class AreaScopedQuerySet(ScopedQuerySet):
     area_lookup = ""  # the area codes are columns of the row itself
 
 
+# the area codes every row about a person copies from the resident's archive row
+AREA_FIELDS = ("district_code", "town_code", "community_code", "grid_code")
+
+
 class AreaCodes(models.Model):
     district_code = models.CharField(max_length=6, blank=True)
     town_code = models.CharField(max_length=9, blank=True)

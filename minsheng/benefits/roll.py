@@ -32,6 +32,7 @@ from minsheng.sources.bulk import analyze
 from minsheng.sources.models import fact_model
 
 from .models import (
+    AREA_FIELDS,
     CERTIFIED_KINDS,
     LIVE_CASES,
     Benefit,
@@ -75,7 +76,6 @@ __all__ = [
     "suspend_overdue",
 ]
 
-AREAS = ("district_code", "town_code", "community_code", "grid_code")
 B = Benefit._meta.db_table
 P = Payment._meta.db_table
 C = Certification._meta.db_table
@@ -194,7 +194,7 @@ def _seed_columns() -> str:
     return (
         "person_id, kind, reference, monthly_amount, start_month, end_month, status, "
         "paid_through, certified_on, suspended_from, stopped_from, stop_reason, source, "
-        f"created_at, updated_at, {', '.join(AREAS)}"
+        f"created_at, updated_at, {', '.join(AREA_FIELDS)}"
     )
 
 
@@ -229,7 +229,7 @@ def seed_pensions(now: datetime) -> dict[str, int]:
             f"CASE WHEN r.benefits_pension_payment_status = '3' THEN {after_paid} END, "
             f"CASE r.benefits_pension_payment_status WHEN '3' THEN 'pension_system' "
             f"WHEN '2' THEN '{OVERDUE}' ELSE '' END, "
-            f"'rs_pension', %s, %s, {', '.join('r.' + a for a in AREAS)} "
+            f"'rs_pension', %s, %s, {', '.join('r.' + a for a in AREA_FIELDS)} "
             f"FROM {R} r WHERE r.benefits_pension_type IN ({_in(types)}) "
             f"AND r.benefits_pension_start IS NOT NULL "
             f"AND r.benefits_pension_amount IS NOT NULL AND r.benefits_pension_amount >= 0 "
@@ -247,10 +247,10 @@ def seed_opening_payments(now: datetime) -> int:
     amounts is not in the export: its current amount stands for every month)."""
     sql = (
         f"INSERT INTO {P} (benefit_id, person_id, run_id, kind, first_month, last_month, "
-        f"monthly_amount, amount, created_at, {', '.join(AREAS)}) "
+        f"monthly_amount, amount, created_at, {', '.join(AREA_FIELDS)}) "
         f"SELECT b.id, b.person_id, NULL, %s, b.start_month, b.paid_through, b.monthly_amount, "
         f"ROUND(b.monthly_amount * (b.paid_through - b.start_month + 1), 2), %s, "
-        f"{', '.join('b.' + a for a in AREAS)} "
+        f"{', '.join('b.' + a for a in AREA_FIELDS)} "
         f"FROM {B} b WHERE b.kind IN ({CERTIFIED}) AND b.source = 'rs_pension' "
         f"AND b.paid_through IS NOT NULL AND b.paid_through >= b.start_month "
         # (the line's key: a second seeding inserts nothing)
@@ -282,7 +282,7 @@ def seed_unemployment(as_of: date, now: datetime) -> int:
         f"SELECT r.person_id, %s, '', COALESCE(r.benefits_unemployment_benefit_amount, %s), "
         f"{start}, "
         f"{start} + {months} - 1, 'paying', NULL, NULL, NULL, NULL, '', 'rs_employment', "
-        f"%s, %s, {', '.join('r.' + a for a in AREAS)} "
+        f"%s, %s, {', '.join('r.' + a for a in AREA_FIELDS)} "
         f"FROM {R} r WHERE r.unemployment_benefit_status = %s "
         f"AND (r.benefits_unemployment_benefit_amount IS NULL "
         f"OR r.benefits_unemployment_benefit_amount >= 0) "
@@ -315,7 +315,7 @@ def seed_subsidies(now: datetime) -> int:
     sql = (
         f"INSERT INTO {B} ({_seed_columns()}) "
         f"SELECT s.person_id, %s, {concat}, s.amount, {month}, {month}, 'paying', NULL, NULL, "
-        f"NULL, NULL, '', 'policy_run', %s, %s, {', '.join('s.' + a for a in AREAS)} "
+        f"NULL, NULL, '', 'policy_run', %s, %s, {', '.join('s.' + a for a in AREA_FIELDS)} "
         f"FROM {rec} s WHERE s.amount >= 0 AND s.kind IN ({marks}) {ALREADY_ON_ROLL}"
     )
     stamp, kind = _stamp(now), BenefitKind.SUBSIDY.value
@@ -364,9 +364,9 @@ def insert_regular(run: PayrollRun, now: datetime) -> int:
     analyze(P)  # the lines are looked up per benefit while the table grows (see above)
     sql = (
         f"INSERT INTO {P} (benefit_id, person_id, run_id, kind, first_month, last_month, "
-        f"monthly_amount, amount, created_at, {', '.join(AREAS)}) "
+        f"monthly_amount, amount, created_at, {', '.join(AREA_FIELDS)}) "
         f"SELECT b.id, b.person_id, %s, %s, %s, %s, b.monthly_amount, b.monthly_amount, %s, "
-        f"{', '.join('b.' + a for a in AREAS)} FROM {B} b "
+        f"{', '.join('b.' + a for a in AREA_FIELDS)} FROM {B} b "
         f"WHERE b.status = %s AND {_in_entitlement(m)} AND NOT {_overdue(m)} "
         f"AND NOT {_covered(m)} ORDER BY b.id"
     )
@@ -481,7 +481,7 @@ def insert_silent_certifications(on: date, now: datetime) -> int:
     activity is the evidence, and its date the certification date (the day the person was
     seen alive)."""
     activity, params = _activity_sql(on - timedelta(days=ACTIVITY_DAYS - 1), on)
-    r_areas = ", ".join(f"COALESCE(r.{x}, '')" for x in AREAS)
+    r_areas = ", ".join(f"COALESCE(r.{x}, '')" for x in AREA_FIELDS)
     evidence = _json_object({"source": "a.source", "date": _date_text("a.d"), "what": "a.what"})
     last_cert = (
         f"(SELECT MAX(lb.certified_on) FROM {B} lb WHERE lb.person_id = a.person_id "
@@ -489,7 +489,7 @@ def insert_silent_certifications(on: date, now: datetime) -> int:
     )
     sql = (
         f"INSERT INTO {C} (person_id, certified_on, method, evidence, recorded_by_id, "
-        f"created_at, {', '.join(AREAS)}) "
+        f"created_at, {', '.join(AREA_FIELDS)}) "
         f"SELECT a.person_id, a.d, %s, {evidence}, NULL, %s, "
         f"{r_areas} "
         f"FROM (SELECT s.person_id, s.source, s.d, s.what, ROW_NUMBER() OVER "
@@ -525,10 +525,10 @@ def insert_grid_certifications(now: datetime) -> int:
             "date": _date_text("g.certification_date"),
         }
     )
-    r_areas = ", ".join(f"COALESCE(r.{x}, '')" for x in AREAS)
+    r_areas = ", ".join(f"COALESCE(r.{x}, '')" for x in AREA_FIELDS)
     sql = (
         f"INSERT INTO {C} (person_id, certified_on, method, evidence, recorded_by_id, "
-        f"created_at, {', '.join(AREAS)}) "
+        f"created_at, {', '.join(AREA_FIELDS)}) "
         f"SELECT g.person_id, g.certification_date, %s, {evidence}, NULL, %s, {r_areas} "
         f"FROM {grid} g LEFT JOIN {R} r ON r.person_id = g.person_id "
         f"WHERE g.person_id IS NOT NULL AND g.task_kind = 'certification' "
@@ -596,11 +596,11 @@ def back_pay_and_resume(on: date, now: datetime, person_id: int | None = None) -
     if low is not None and low <= last:
         sql = (
             f"INSERT INTO {P} (benefit_id, person_id, run_id, kind, first_month, "
-            f"last_month, monthly_amount, amount, created_at, {', '.join(AREAS)}) "
+            f"last_month, monthly_amount, amount, created_at, {', '.join(AREA_FIELDS)}) "
             f"WITH RECURSIVE months(m) AS (SELECT {int(low)} UNION ALL "
             f"SELECT m + 1 FROM months WHERE m < {int(last)}) "
             f"SELECT b.id, b.person_id, NULL, %s, months.m, months.m, b.monthly_amount, "
-            f"b.monthly_amount, %s, {', '.join('b.' + a for a in AREAS)} "
+            f"b.monthly_amount, %s, {', '.join('b.' + a for a in AREA_FIELDS)} "
             f"FROM {B} b JOIN months ON months.m >= b.suspended_from "
             f"WHERE {resumable} AND {_in_entitlement('months.m')} "
             f"AND NOT {_covered('months.m')} ORDER BY b.id, months.m"
@@ -646,10 +646,10 @@ def insert_reminders(on: date, now: datetime, days_before: tuple[int, ...] = (30
         marks = ", ".join(["%s"] * len(certified))
         sql = (
             f"INSERT INTO {n_t} (person_id, enterprise_uscc, channel, template, payload, status, "
-            f"policy_code, run_id, delivery_id, key, created_at, sent_at, {', '.join(AREAS)}) "
+            f"policy_code, run_id, delivery_id, key, created_at, sent_at, {', '.join(AREA_FIELDS)}) "
             f"SELECT b.person_id, '', 'sms', %s, {payload}, 'pending', '', NULL, NULL, "
             f"%s || CAST(b.person_id AS TEXT) || %s, %s, NULL, "
-            f"{', '.join(f'MAX(b.{a})' for a in AREAS)} FROM {B} b "
+            f"{', '.join(f'MAX(b.{a})' for a in AREA_FIELDS)} FROM {B} b "
             f"WHERE b.kind IN ({CERTIFIED}) AND b.status IN (%s, %s) "
             f"AND b.certified_on IN ({marks}) AND NOT {_dead('b.person_id')} "
             "GROUP BY b.person_id ON CONFLICT (key) DO NOTHING"

@@ -37,6 +37,7 @@ from minsheng.residents.models import Resident
 
 from .. import deaths as stages
 from ..models import (
+    AREA_FIELDS,
     Benefit,
     BenefitKind,
     BenefitStatus,
@@ -126,7 +127,7 @@ def _event(object_type: str, pk, step: str, user, **details) -> None:
 
 
 def _areas(row) -> dict:
-    return {f: getattr(row, f) for f in stages.AREA_FIELDS}
+    return {f: getattr(row, f) for f in AREA_FIELDS}
 
 
 # -- collection -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from minsheng.lib.benefit_rules import money
 
 from .. import roll
 from ..models import (
+    AREA_FIELDS,
     CERTIFIED_KINDS,
     Benefit,
     BenefitStatus,
@@ -272,7 +273,7 @@ def do_record_certification(
                 "evidence": evidence or {},
                 "recorded_by": acting_user,
                 "created_at": now,
-                **{f: getattr(benefit, f) for f in roll.AREAS},
+                **{f: getattr(benefit, f) for f in AREA_FIELDS},
             },
         )
         moved = roll.apply_certifications(now, person_id=person.pk)

@@ -22,6 +22,7 @@ from minsheng.screening import engine
 
 from .. import policies as catalogue
 from ..models import (
+    AREA_FIELDS,
     BenefitRecord,
     DeliveryKind,
     GridTaskRequest,
@@ -33,7 +34,6 @@ from ..models import (
 )
 
 PAGE = 1000
-AREA_FIELDS = ("district_code", "town_code", "community_code", "grid_code")
 
 
 class PolicyRunError(ValueError):
